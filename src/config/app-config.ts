@@ -1,0 +1,140 @@
+import { plainToInstance, Transform } from 'class-transformer';
+import { IsBoolean, IsIn, IsInt, IsOptional, IsString, IsUrl, Max, Min, MinLength, validateSync } from 'class-validator';
+
+const toBoolean = ({ value }: { value: unknown }): unknown =>
+  value === 'true' || value === '1' ? true : value === 'false' || value === '0' ? false : value;
+const toInteger = ({ value }: { value: unknown }): unknown =>
+  typeof value === 'string' && /^-?\d+$/.test(value) ? Number(value) : value;
+const emptyAsAbsent = ({ value }: { value: unknown }): unknown => (value === '' ? undefined : value);
+
+/**
+ * Every setting the service reads, validated once at boot. Absent production settings select the embedded
+ * default for that port (refused under NODE_ENV=production). README.md lists each one.
+ */
+export class AppConfig {
+  @IsIn(['development', 'test', 'production'])
+  NODE_ENV: 'development' | 'test' | 'production' = 'development';
+
+  @Transform(toInteger) @IsInt() @Min(1) @Max(65535)
+  PORT = 3000;
+
+  @IsString()
+  HOST = '0.0.0.0';
+
+  @Transform(toBoolean) @IsBoolean()
+  TRUST_PROXY = false;
+
+  @Transform(toInteger) @IsInt() @Min(1024) @Max(50 * 1024 * 1024)
+  BODY_LIMIT_BYTES = 1024 * 1024;
+
+  @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+  LOG_LEVEL = 'info';
+
+  /** Directory for every embedded default (postgres, keyring, objects). */
+  @IsString()
+  DATA_DIR = '.data';
+
+  @Transform(emptyAsAbsent) @IsOptional() @IsUrl({ protocols: ['postgres', 'postgresql'], require_tld: false })
+  DATABASE_URL?: string;
+
+  @Transform(toInteger) @IsInt() @Min(1) @Max(65535)
+  EMBEDDED_POSTGRES_PORT = 54329;
+
+  @Transform(toInteger) @IsInt() @Min(1) @Max(200)
+  DATABASE_POOL_SIZE = 20;
+
+  @Transform(toBoolean) @IsBoolean()
+  MIGRATIONS_RUN = true;
+
+  @Transform(emptyAsAbsent) @IsOptional() @IsString() @MinLength(1)
+  KMS_KEY_ID?: string;
+
+  @Transform(emptyAsAbsent) @IsOptional() @IsString()
+  AWS_REGION?: string;
+
+  @Transform(emptyAsAbsent) @IsOptional() @IsUrl({ require_tld: false })
+  KMS_ENDPOINT?: string;
+
+  @Transform(toInteger) @IsInt() @Min(1000)
+  DATA_KEY_CACHE_MAX_AGE_MS = 5 * 60 * 1000;
+
+  @Transform(toInteger) @IsInt() @Min(1)
+  DATA_KEY_CACHE_MAX_USES = 1_000_000;
+
+  @Transform(toInteger) @IsInt() @Min(1)
+  DATA_KEY_CACHE_MAX_ENTRIES = 10_000;
+
+  @Transform(emptyAsAbsent) @IsOptional() @IsString() @MinLength(3)
+  S3_BUCKET?: string;
+
+  @Transform(emptyAsAbsent) @IsOptional() @IsUrl({ require_tld: false })
+  S3_ENDPOINT?: string;
+
+  @Transform(toBoolean) @IsBoolean()
+  S3_FORCE_PATH_STYLE = false;
+
+  @Transform(emptyAsAbsent) @IsOptional() @IsUrl({ protocols: ['redis', 'rediss'], require_tld: false })
+  REDIS_URL?: string;
+
+  @Transform(emptyAsAbsent) @IsOptional() @IsUrl({ require_tld: false })
+  CENTRIFUGO_API_URL?: string;
+
+  @Transform(emptyAsAbsent) @IsOptional() @IsString() @MinLength(16)
+  CENTRIFUGO_API_KEY?: string;
+
+  @Transform(toInteger) @IsInt() @Min(100)
+  AUDIT_SEAL_INTERVAL_MS = 5000;
+
+  @Transform(toInteger) @IsInt() @Min(0) @Max(100)
+  AUDIT_BATCH_WINDOW_MS = 2;
+
+  @Transform(emptyAsAbsent) @IsOptional() @IsUrl({ require_tld: false })
+  OTEL_EXPORTER_OTLP_ENDPOINT?: string;
+}
+
+export interface ConfigProblem {
+  setting: string;
+  problem: string;
+}
+
+export class InvalidConfigError extends Error {
+  constructor(readonly problems: readonly ConfigProblem[]) {
+    super(`Invalid configuration: ${problems.map((p) => `${p.setting}: ${p.problem}`).join('; ')}`);
+  }
+}
+
+/** The production backend each port needs under NODE_ENV=production; absent means the embedded default. */
+const productionSettings = ['DATABASE_URL', 'KMS_KEY_ID', 'AWS_REGION', 'S3_BUCKET', 'REDIS_URL', 'CENTRIFUGO_API_URL', 'CENTRIFUGO_API_KEY'] as const;
+
+const settingNames = new Set(Object.keys(new AppConfig()).concat(productionSettings, ['KMS_ENDPOINT', 'S3_ENDPOINT', 'OTEL_EXPORTER_OTLP_ENDPOINT']));
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
+  const known = Object.fromEntries(Object.entries(env).filter(([name]) => settingNames.has(name)));
+  const config = plainToInstance(AppConfig, known);
+  const problems: ConfigProblem[] = validateSync(config, { forbidUnknownValues: true }).map((error) => ({
+    setting: error.property,
+    problem: Object.values(error.constraints ?? {}).join(', ') || 'invalid',
+  }));
+  if (config.NODE_ENV === 'production') {
+    for (const setting of productionSettings) {
+      if (config[setting] === undefined && !problems.some((p) => p.setting === setting)) {
+        problems.push({ setting, problem: 'required when NODE_ENV=production (embedded defaults are refused)' });
+      }
+    }
+  }
+  if (problems.length > 0) throw new InvalidConfigError(problems);
+  return config;
+}
+
+export type EmbeddedDefault = 'database' | 'keys' | 'storage' | 'cache' | 'realtime';
+
+/** The ports that will run on their embedded default; each is logged as a warning at boot. */
+export function embeddedDefaults(config: AppConfig): EmbeddedDefault[] {
+  const embedded: EmbeddedDefault[] = [];
+  if (!config.DATABASE_URL) embedded.push('database');
+  if (!config.KMS_KEY_ID) embedded.push('keys');
+  if (!config.S3_BUCKET) embedded.push('storage');
+  if (!config.REDIS_URL) embedded.push('cache');
+  if (!config.CENTRIFUGO_API_URL) embedded.push('realtime');
+  return embedded;
+}

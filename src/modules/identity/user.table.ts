@@ -1,0 +1,38 @@
+import { TableDefinition } from '../../platform/persistence/table-definition';
+
+export type UserRole = 'member' | 'tenant_admin' | 'compliance_officer';
+export type UserStatus = 'active' | 'disabled';
+
+export interface UserRecord {
+  id: string;
+  tenantId: string;
+  email: string;
+  displayName: string;
+  role: UserRole;
+  status: UserStatus;
+  passwordHash: string | null;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export function normalizeEmail(email: string): string {
+  return email.trim().toLowerCase();
+}
+
+/** Email and display name are PHI: sealed, with a blind index for exact email lookup. */
+export const userTable: TableDefinition<UserRecord> = {
+  table: 'app_user',
+  resourceType: 'user',
+  tenantColumn: 'tenant_id',
+  columns: {
+    id: { column: 'id' },
+    tenantId: { column: 'tenant_id' },
+    email: { column: 'email_sealed', sealed: true, blindIndex: { column: 'email_bidx', normalize: normalizeEmail } },
+    displayName: { column: 'display_name_sealed', sealed: true },
+    role: { column: 'role' },
+    status: { column: 'status' },
+    passwordHash: { column: 'password_hash' },
+    createdAt: { column: 'created_at' },
+    updatedAt: { column: 'updated_at' },
+  },
+};

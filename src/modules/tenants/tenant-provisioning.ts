@@ -1,0 +1,64 @@
+import { randomUUID } from 'node:crypto';
+import { AppError } from '../../platform/http/app-error';
+import { ErrorCode } from '../../platform/http/error-codes';
+import { PersistenceKit } from '../../platform/persistence/tenant-scoped.repository';
+import { hashPassword, PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from '../identity/password-hasher';
+import { UserRepository } from '../identity/user.repository';
+import { TenantRepository } from './tenant.repository';
+
+export interface NewTenant {
+  slug: string;
+  name: string;
+  adminEmail: string;
+  adminPassword: string;
+}
+
+export interface ProvisionedTenant {
+  tenantId: string;
+  slug: string;
+  adminUserId: string;
+}
+
+const SLUG = /^[a-z0-9][a-z0-9-]{1,62}$/;
+const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+
+/** Creates a tenant and its first administrator in one transaction, with their audit events. */
+export class TenantProvisioning {
+  private readonly tenants: TenantRepository;
+  private readonly users: UserRepository;
+
+  constructor(private readonly kit: PersistenceKit) {
+    this.tenants = new TenantRepository(kit);
+    this.users = new UserRepository(kit);
+  }
+
+  async provision(request: NewTenant): Promise<ProvisionedTenant> {
+    const problems = validate(request);
+    if (problems.length > 0) throw new AppError(ErrorCode.VALIDATION_FAILED, 400, 'The tenant request is invalid.', problems);
+    const tenantId = randomUUID();
+    const passwordHash = await hashPassword(request.adminPassword);
+    return this.kit.transactions.run(tenantId, async () => {
+      const tenant = await this.tenants.create({ id: tenantId, slug: request.slug, name: request.name });
+      const admin = await this.users.create({
+        tenantId,
+        email: request.adminEmail,
+        displayName: 'Administrator',
+        role: 'tenant_admin',
+        passwordHash,
+      });
+      return { tenantId: tenant.id, slug: tenant.slug, adminUserId: admin.id };
+    });
+  }
+}
+
+function validate(request: NewTenant): { field: string; constraints: string[] }[] {
+  const problems: { field: string; constraints: string[] }[] = [];
+  if (!SLUG.test(request.slug)) problems.push({ field: 'slug', constraints: ['matches ^[a-z0-9][a-z0-9-]{1,62}$'] });
+  if (request.name.trim().length === 0 || request.name.length > 200) problems.push({ field: 'name', constraints: ['length 1-200'] });
+  if (!EMAIL.test(request.adminEmail) || request.adminEmail.length > 254) problems.push({ field: 'adminEmail', constraints: ['isEmail'] });
+  const length = request.adminPassword.length;
+  if (length < PASSWORD_MIN_LENGTH || length > PASSWORD_MAX_LENGTH) {
+    problems.push({ field: 'adminPassword', constraints: [`length ${PASSWORD_MIN_LENGTH}-${PASSWORD_MAX_LENGTH}`] });
+  }
+  return problems;
+}

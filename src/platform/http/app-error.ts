@@ -1,0 +1,62 @@
+import { ErrorCode } from './error-codes';
+
+export type ErrorDetails = Record<string, unknown> | readonly unknown[];
+
+/**
+ * The one error type the product throws on purpose. The HTTP filter maps it to the error envelope;
+ * the CLI prints its code. Messages must never carry PHI: they are logged and returned as they are.
+ */
+export class AppError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    readonly status: number,
+    message: string,
+    readonly details?: ErrorDetails,
+  ) {
+    super(message);
+    this.name = new.target.name;
+  }
+}
+
+export class NotFoundError extends AppError {
+  constructor(resource = 'resource') {
+    super(ErrorCode.NOT_FOUND, 404, `The ${resource} does not exist.`);
+  }
+}
+
+export class KeyServiceUnavailableError extends AppError {
+  constructor(reason: string) {
+    super(ErrorCode.KEY_SERVICE_UNAVAILABLE, 503, 'The key service is unavailable; sealed data cannot be opened or written.', { reason });
+  }
+}
+
+export class AuditUnavailableError extends AppError {
+  constructor() {
+    super(ErrorCode.AUDIT_UNAVAILABLE, 503, 'The audit trail could not be written, so the request was not completed.');
+  }
+}
+
+export class DependencyUnavailableError extends AppError {
+  constructor(dependency: string) {
+    super(ErrorCode.DEPENDENCY_UNAVAILABLE, 503, `A required service is unavailable: ${dependency}.`, { dependency });
+  }
+}
+
+/** A sealed value that does not open under its own tenant, table, column and row: copied or tampered with. */
+export class SealedDataIntegrityError extends AppError {
+  constructor(location: { table: string; column: string; rowId: string }) {
+    super(ErrorCode.SEALED_DATA_INTEGRITY, 500, 'A sealed value failed its integrity check and was not opened.', location);
+  }
+}
+
+export class TenantScopeViolationError extends AppError {
+  constructor() {
+    super(ErrorCode.TENANT_SCOPE_VIOLATION, 404, 'The resource does not exist.');
+  }
+}
+
+export class ConflictError extends AppError {
+  constructor(message: string, details?: ErrorDetails) {
+    super(ErrorCode.CONFLICT, 409, message, details);
+  }
+}

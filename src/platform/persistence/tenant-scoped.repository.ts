@@ -1,0 +1,272 @@
+import { randomUUID } from 'node:crypto';
+import { QueryFailedError } from 'typeorm';
+import { AuditDetails } from '../audit/audit-event';
+import { AuditWriter } from '../audit/audit.writer';
+import { currentContext } from '../context/request-context';
+import { blindIndex, open, seal, SealOpenError, sealedKeyVersion } from '../crypto/field-cipher';
+import { TenantKeys } from '../crypto/tenant-keys';
+import { TenantTransactions, TenantTx } from '../database/tenant-transactions';
+import { ConflictError, SealedDataIntegrityError, TenantScopeViolationError } from '../http/app-error';
+import { ColumnSpec, sealedColumns, StoredRecord, TableDefinition } from './table-definition';
+
+/** What every repository stands on; one instance per process. */
+export class PersistenceKit {
+  constructor(
+    readonly transactions: TenantTransactions,
+    readonly keys: TenantKeys,
+    readonly audit: AuditWriter,
+  ) {}
+}
+
+/** A filter must name its tenant: forgetting it does not compile. */
+export type Where<R extends StoredRecord> = { tenantId: string } & Partial<Omit<R, 'tenantId'>>;
+/** Updates and deletes address one row of one tenant. */
+export interface RowRef {
+  tenantId: string;
+  id: string;
+}
+export type InsertValues<R extends StoredRecord> = { tenantId: string } & Partial<Omit<R, 'tenantId'>>;
+export type Patch<R extends StoredRecord> = Partial<Omit<R, 'id' | 'tenantId'>>;
+
+export interface ReadOptions<R> {
+  orderBy?: { [K in keyof R]?: 'asc' | 'desc' };
+  limit?: number;
+}
+
+export interface AuditOptions {
+  /** Overrides the default action (`<resource>.read|create|update|delete`). */
+  auditAction?: string;
+  auditDetails?: AuditDetails;
+}
+
+type DbRow = Record<string, unknown>;
+
+/**
+ * The only way modules reach PostgreSQL. Every statement is scoped to the caller's tenant (and row-level
+ * security is set for it), PHI columns are sealed before they leave the process and opened after they return,
+ * every write commits with its audit event, and every read of PHI is audited before it is returned.
+ */
+export abstract class TenantScopedRepository<R extends StoredRecord> {
+  private readonly sealed: (keyof R & string)[];
+  private readonly selectList: string;
+
+  protected constructor(protected readonly definition: TableDefinition<R>, private readonly kit: PersistenceKit) {
+    this.sealed = sealedColumns(definition);
+    this.selectList = this.entries().map(([, spec]) => spec.column).join(', ');
+  }
+
+  protected async findOne(where: Where<R>, options: AuditOptions = {}): Promise<R | null> {
+    const [record] = await this.findMany(where, { limit: 1 }, options);
+    return record ?? null;
+  }
+
+  protected async findMany(where: Where<R>, read: ReadOptions<R> = {}, options: AuditOptions = {}): Promise<R[]> {
+    const tenantId = this.scopeOf(where.tenantId);
+    const records = await this.kit.transactions.run(tenantId, async (tx) => {
+      const { clause, params } = await this.whereClause(where);
+      const order = this.orderClause(read.orderBy);
+      const limit = read.limit === undefined ? '' : ` LIMIT ${Math.max(0, Math.floor(read.limit))}`;
+      const { rows } = await tx.query<DbRow>(`SELECT ${this.selectList} FROM ${this.definition.table} WHERE ${clause}${order}${limit}`, params);
+      return Promise.all(rows.map((row) => this.fromRow(tenantId, row)));
+    });
+    if (this.sealed.length > 0) {
+      await this.kit.audit.record({
+        action: options.auditAction ?? `${this.definition.resourceType}.read`,
+        outcome: 'success',
+        tenantId,
+        resourceType: this.definition.resourceType,
+        resourceId: records.length === 1 ? records[0].id : undefined,
+        details: { count: records.length, ids: records.slice(0, 100).map((r) => r.id), ...options.auditDetails },
+      });
+    }
+    return records;
+  }
+
+  protected async insert(values: InsertValues<R>, options: AuditOptions = {}): Promise<R> {
+    const tenantId = this.scopeOf(values.tenantId);
+    const id = this.definition.tenantColumn === this.columnOf('id') ? tenantId : (values.id ?? randomUUID());
+    const record = { ...values, id } as unknown as Partial<R>;
+    return this.write(tenantId, async (tx) => {
+      const { columns, params } = await this.toColumns(tenantId, id, record);
+      const placeholders = params.map((_, i) => `$${i + 1}`).join(', ');
+      const { rows } = await tx.query<DbRow>(
+        `INSERT INTO ${this.definition.table} (${columns.join(', ')}) VALUES (${placeholders}) RETURNING ${this.selectList}`,
+        params,
+      );
+      await this.kit.audit.recordInTransaction(tx, {
+        action: options.auditAction ?? `${this.definition.resourceType}.create`,
+        outcome: 'success',
+        resourceType: this.definition.resourceType,
+        resourceId: id,
+        details: options.auditDetails,
+      });
+      return this.withPlaintext(rows[0], record);
+    });
+  }
+
+  /** Returns the updated record, or null when the row does not exist in this tenant. */
+  protected async update(ref: RowRef, patch: Patch<R>, options: AuditOptions = {}): Promise<R | null> {
+    const tenantId = this.scopeOf(ref.tenantId);
+    const changes = patch as Partial<R>;
+    return this.write(tenantId, async (tx) => {
+      const { columns, params } = await this.toColumns(tenantId, ref.id, changes);
+      if (columns.length === 0) throw new Error('update with an empty patch');
+      const assignments = columns.map((column, i) => `${column} = $${i + 3}`).join(', ');
+      const touch = 'updatedAt' in this.definition.columns ? ', updated_at = now()' : '';
+      const { rows } = await tx.query<DbRow>(
+        `UPDATE ${this.definition.table} SET ${assignments}${touch}
+         WHERE ${this.definition.tenantColumn} = $1 AND ${this.columnOf('id')} = $2 RETURNING ${this.selectList}`,
+        [tenantId, ref.id, ...params],
+      );
+      if (rows.length === 0) return null;
+      await this.kit.audit.recordInTransaction(tx, {
+        action: options.auditAction ?? `${this.definition.resourceType}.update`,
+        outcome: 'success',
+        resourceType: this.definition.resourceType,
+        resourceId: ref.id,
+        details: { fields: Object.keys(changes).sort(), ...options.auditDetails },
+      });
+      return this.fromRow(tenantId, rows[0]);
+    });
+  }
+
+  /** Returns false when the row does not exist in this tenant. */
+  protected async delete(ref: RowRef, options: AuditOptions = {}): Promise<boolean> {
+    const tenantId = this.scopeOf(ref.tenantId);
+    return this.write(tenantId, async (tx) => {
+      const { rowCount } = await tx.query(
+        `DELETE FROM ${this.definition.table} WHERE ${this.definition.tenantColumn} = $1 AND ${this.columnOf('id')} = $2`,
+        [tenantId, ref.id],
+      );
+      if (rowCount === 0) return false;
+      await this.kit.audit.recordInTransaction(tx, {
+        action: options.auditAction ?? `${this.definition.resourceType}.delete`,
+        outcome: 'success',
+        resourceType: this.definition.resourceType,
+        resourceId: ref.id,
+        details: options.auditDetails,
+      });
+      return true;
+    });
+  }
+
+  /** Several statements, one transaction: writes inside commit or roll back together with their audit events. */
+  protected transaction<T>(tenantId: string, work: () => Promise<T>): Promise<T> {
+    return this.kit.transactions.run(this.scopeOf(tenantId), () => work());
+  }
+
+  /** A request bound to one tenant can never address another: such ids answer as if they did not exist. */
+  private scopeOf(tenantId: string): string {
+    const bound = currentContext()?.tenantId;
+    if (bound !== undefined && bound !== tenantId) throw new TenantScopeViolationError();
+    return tenantId;
+  }
+
+  private async write<T>(tenantId: string, work: (tx: TenantTx) => Promise<T>): Promise<T> {
+    try {
+      return await this.kit.transactions.run(tenantId, work);
+    } catch (error) {
+      if (error instanceof QueryFailedError && (error.driverError as { code?: string }).code === '23505') {
+        throw new ConflictError(`This ${this.definition.resourceType} conflicts with an existing one.`, {
+          constraint: String((error.driverError as { constraint?: string }).constraint ?? 'unique'),
+        });
+      }
+      throw error;
+    }
+  }
+
+  private entries(): [keyof R & string, ColumnSpec][] {
+    return Object.entries(this.definition.columns) as [keyof R & string, ColumnSpec][];
+  }
+
+  private columnOf(key: keyof R & string): string {
+    return this.definition.columns[key].column;
+  }
+
+  private async whereClause(where: Where<R>): Promise<{ clause: string; params: unknown[] }> {
+    const params: unknown[] = [where.tenantId];
+    const conditions = [`${this.definition.tenantColumn} = $1`];
+    for (const [key, value] of Object.entries(where) as [keyof R & string, unknown][]) {
+      if (key === 'tenantId' || value === undefined) continue;
+      const spec = this.definition.columns[key];
+      if (!spec) throw new Error(`unknown filter ${key}`);
+      if (spec.sealed) {
+        if (!spec.blindIndex) throw new Error(`${key} is sealed and has no blind index to filter on`);
+        const indexKey = await this.kit.keys.current(where.tenantId, 'index');
+        params.push(blindIndex(indexKey.key, spec.blindIndex.normalize(String(value))));
+        conditions.push(`${spec.blindIndex.column} = $${params.length}`);
+      } else if (value === null) {
+        conditions.push(`${spec.column} IS NULL`);
+      } else {
+        params.push(value);
+        conditions.push(`${spec.column} = $${params.length}`);
+      }
+    }
+    return { clause: conditions.join(' AND '), params };
+  }
+
+  private orderClause(orderBy: ReadOptions<R>['orderBy']): string {
+    if (!orderBy) return '';
+    const parts = (Object.entries(orderBy) as [keyof R & string, 'asc' | 'desc'][])
+      .map(([key, direction]) => `${this.columnOf(key)} ${direction === 'desc' ? 'DESC' : 'ASC'}`);
+    return parts.length > 0 ? ` ORDER BY ${parts.join(', ')}` : '';
+  }
+
+  /** Column names and parameters for the given properties, PHI sealed and blind-indexed. */
+  private async toColumns(tenantId: string, rowId: string, values: Partial<R>): Promise<{ columns: string[]; params: unknown[] }> {
+    const columns: string[] = [];
+    const params: unknown[] = [];
+    for (const [key, value] of Object.entries(values) as [keyof R & string, unknown][]) {
+      if (value === undefined) continue;
+      const spec = this.definition.columns[key];
+      // The tenant table has no tenantId property: its id is the tenant.
+      if (key === 'tenantId' && !spec) continue;
+      if (!spec) throw new Error(`unknown column for ${key}`);
+      if (spec.sealed) {
+        if (typeof value !== 'string') throw new Error(`${key} is sealed and must be a string`);
+        const dataKey = await this.kit.keys.current(tenantId, 'data');
+        columns.push(spec.column);
+        params.push(seal(dataKey.key, dataKey.version, value, { tenantId, table: this.definition.table, column: spec.column, rowId }));
+        if (spec.blindIndex) {
+          const indexKey = await this.kit.keys.current(tenantId, 'index');
+          columns.push(spec.blindIndex.column);
+          params.push(blindIndex(indexKey.key, spec.blindIndex.normalize(value)));
+        }
+      } else if (!columns.includes(spec.column)) {
+        columns.push(spec.column);
+        params.push(value);
+      }
+    }
+    return { columns, params };
+  }
+
+  private async fromRow(tenantId: string, row: DbRow): Promise<R> {
+    const record: Record<string, unknown> = {};
+    const rowId = String(row[this.columnOf('id')]);
+    for (const [key, spec] of this.entries()) {
+      const stored = row[spec.column];
+      record[key] = spec.sealed && stored !== null ? await this.openValue(tenantId, rowId, spec.column, stored) : stored;
+    }
+    return record as R;
+  }
+
+  private async openValue(tenantId: string, rowId: string, column: string, stored: unknown): Promise<string> {
+    const location = { tenantId, table: this.definition.table, column, rowId };
+    try {
+      if (!Buffer.isBuffer(stored)) throw new SealOpenError('not an envelope');
+      const dataKey = await this.kit.keys.version(tenantId, 'data', sealedKeyVersion(stored));
+      return open(dataKey.key, stored, location);
+    } catch (error) {
+      if (error instanceof SealOpenError) throw new SealedDataIntegrityError({ table: location.table, column, rowId });
+      throw error;
+    }
+  }
+
+  private withPlaintext(row: DbRow, values: Partial<R>): R {
+    const record: Record<string, unknown> = {};
+    for (const [key, spec] of this.entries()) {
+      record[key] = spec.sealed ? (values[key] ?? null) : row[spec.column];
+    }
+    return record as R;
+  }
+}
