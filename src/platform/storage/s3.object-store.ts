@@ -131,8 +131,8 @@ export class S3ObjectStore implements ObjectStore {
 }
 
 function isNotFound(error: unknown): boolean {
-  if (!(error instanceof Error)) return false;
-  if (error.name === 'NoSuchKey' || error.name === 'NotFound') return true;
+  if (typeof error !== 'object' || error === null) return false;
+  if ('name' in error && (error.name === 'NoSuchKey' || error.name === 'NotFound')) return true;
   return '$metadata' in error && hasStatus(error.$metadata, 404);
 }
 

@@ -1,0 +1,41 @@
+import { DynamicModule, Module, Type } from '@nestjs/common';
+import { APP_FILTER, APP_INTERCEPTOR } from '@nestjs/core';
+import { LoggerModule } from 'nestjs-pino';
+import { HttpAuditInterceptor, HttpErrorAuditHook } from './platform/audit/http-audit';
+import { RequestContextInterceptor } from './platform/context/request-context.interceptor';
+import { ERROR_AUDIT_HOOK, HttpErrorFilter } from './platform/http/error.filter';
+import { HealthController } from './platform/observability/health.controller';
+import { loggerModuleOptions } from './platform/observability/logger';
+import { MetricsController } from './platform/observability/metrics';
+import { Platform } from './platform/platform';
+import { PlatformModule } from './platform/platform.module';
+
+export interface AppModuleOptions {
+  platform: Platform;
+  /** Tests mount extra controllers to exercise the request path. */
+  extraControllers?: Type[];
+}
+
+/**
+ * The request path: RequestContextInterceptor (who, which request) → HttpAuditInterceptor (audited before the
+ * answer leaves) → validation → controller; HttpErrorFilter turns every error into the envelope.
+ */
+@Module({})
+export class AppModule {
+  static forRoot(options: AppModuleOptions): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        LoggerModule.forRoot(loggerModuleOptions({ level: options.platform.config.LOG_LEVEL })),
+        PlatformModule.forPlatform(options.platform),
+      ],
+      controllers: [HealthController, MetricsController, ...(options.extraControllers ?? [])],
+      providers: [
+        { provide: APP_INTERCEPTOR, useClass: RequestContextInterceptor },
+        { provide: APP_INTERCEPTOR, useClass: HttpAuditInterceptor },
+        { provide: ERROR_AUDIT_HOOK, useClass: HttpErrorAuditHook },
+        { provide: APP_FILTER, useClass: HttpErrorFilter },
+      ],
+    };
+  }
+}

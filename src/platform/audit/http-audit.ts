@@ -1,0 +1,80 @@
+import { CallHandler, ExecutionContext, HttpException, Inject, Injectable, NestInterceptor, SetMetadata } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { catchError, concatMap, from, Observable, throwError } from 'rxjs';
+import { contextFromRequest } from '../context/request-context.interceptor';
+import { currentContext, runInContext } from '../context/request-context';
+import { AppError } from '../http/app-error';
+import { ErrorAuditHook } from '../http/error.filter';
+import { SKIP_HTTP_AUDIT } from '../http/skip-http-audit.decorator';
+import { AuditOutcome } from './audit-event';
+import { AuditWriter } from './audit.writer';
+
+export const AUDIT_ACTION = 'http:audit-action';
+/** Names the audit action of a route, e.g. @AuditAction('user.list'); the default is http.request. */
+export const AuditAction = (action: string): MethodDecorator & ClassDecorator => SetMetadata(AUDIT_ACTION, action);
+
+const audited = new WeakSet<FastifyRequest>();
+
+export function outcomeOf(status: number): AuditOutcome {
+  if (status < 400) return 'success';
+  return status === 401 || status === 403 || status === 404 ? 'denied' : 'failed';
+}
+
+function statusOf(error: unknown): number {
+  if (error instanceof AppError) return error.status;
+  if (error instanceof HttpException) return error.getStatus();
+  return 500;
+}
+
+function routeOf(request: FastifyRequest): string | undefined {
+  return request.routeOptions.url;
+}
+
+async function recordRequest(audit: AuditWriter, request: FastifyRequest, status: number, action: string): Promise<void> {
+  audited.add(request);
+  const record = (): Promise<void> => audit.record({
+    action,
+    outcome: outcomeOf(status),
+    details: { method: request.method, route: routeOf(request) ?? 'unmatched', status },
+  });
+  await (currentContext() ? record() : runInContext(contextFromRequest(request), record));
+}
+
+/**
+ * Audits every request that reaches a controller, success or not, before its answer leaves. A request whose audit
+ * row cannot be written fails (AUDIT_UNAVAILABLE) instead of answering unaudited.
+ */
+@Injectable()
+export class HttpAuditInterceptor implements NestInterceptor {
+  constructor(private readonly reflector: Reflector, @Inject(AuditWriter) private readonly audit: AuditWriter) {}
+
+  intercept(execution: ExecutionContext, next: CallHandler): Observable<unknown> {
+    const targets = [execution.getHandler(), execution.getClass()];
+    const request = execution.switchToHttp().getRequest<FastifyRequest>();
+    if (this.reflector.getAllAndOverride<boolean>(SKIP_HTTP_AUDIT, targets)) {
+      audited.add(request);
+      return next.handle();
+    }
+    const action = this.reflector.getAllAndOverride<string>(AUDIT_ACTION, targets) ?? 'http.request';
+    const reply = execution.switchToHttp().getResponse<FastifyReply>();
+    return next.handle().pipe(
+      concatMap((body: unknown) => from(recordRequest(this.audit, request, reply.statusCode, action).then(() => body))),
+      catchError((error: unknown) => {
+        if (audited.has(request)) return throwError(() => error);
+        return from(recordRequest(this.audit, request, statusOf(error), action).then(() => { throw error; }));
+      }),
+    );
+  }
+}
+
+/** For errors raised before the interceptor runs (guards): the error filter records them through this hook. */
+@Injectable()
+export class HttpErrorAuditHook implements ErrorAuditHook {
+  constructor(@Inject(AuditWriter) private readonly audit: AuditWriter) {}
+
+  async onError(request: FastifyRequest, status: number): Promise<void> {
+    if (audited.has(request) || routeOf(request) === undefined) return;
+    await recordRequest(this.audit, request, status, 'http.request');
+  }
+}

@@ -1,0 +1,84 @@
+import { Type } from 'class-transformer';
+import { IsInt, IsOptional, IsString, IsUUID, Min, ValidateNested } from 'class-validator';
+import { AppError } from './app-error';
+import { ErrorCode } from './error-codes';
+import { createValidationPipe, toFieldViolations } from './validation';
+
+class MemberDto {
+  @IsUUID()
+  userId!: string;
+}
+
+class CreateChannelDto {
+  @IsString()
+  name!: string;
+
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  maxMembers?: number;
+
+  @IsOptional()
+  @ValidateNested({ each: true })
+  @Type(() => MemberDto)
+  members?: MemberDto[];
+}
+
+const SECRET = 'PHI-CANARY-123';
+
+async function rejectionOf(body: unknown): Promise<AppError> {
+  const pipe = createValidationPipe();
+  try {
+    await pipe.transform(body, { type: 'body', metatype: CreateChannelDto });
+  } catch (error: unknown) {
+    if (error instanceof AppError) {
+      return error;
+    }
+    throw error;
+  }
+  throw new Error('the pipe accepted the body');
+}
+
+describe('createValidationPipe', () => {
+  it('rejects an unknown field with VALIDATION_FAILED naming the field, not its value', async () => {
+    const error = await rejectionOf({ name: 'general', patientEmail: SECRET });
+
+    expect(error.code).toBe(ErrorCode.VALIDATION_FAILED);
+    expect(error.status).toBe(400);
+    expect(error.details).toEqual([{ field: 'patientEmail', constraints: ['whitelistValidation'] }]);
+    expect(JSON.stringify(error.details)).not.toContain(SECRET);
+    expect(error.message).not.toContain(SECRET);
+  });
+
+  it('rejects a wrong type with the constraint names and without the rejected value', async () => {
+    const error = await rejectionOf({ name: { nested: SECRET }, maxMembers: SECRET });
+
+    expect(error.details).toEqual([
+      { field: 'name', constraints: ['isString'] },
+      { field: 'maxMembers', constraints: expect.arrayContaining(['isInt', 'min']) },
+    ]);
+    expect(JSON.stringify(error.details)).not.toContain(SECRET);
+  });
+
+  it('names nested array fields by path', async () => {
+    const error = await rejectionOf({ name: 'general', members: [{ userId: '0b9e5a0e-6f1e-4a43-9b57-0c7f0e2f1d11' }, { userId: SECRET }] });
+
+    expect(error.details).toEqual([{ field: 'members[1].userId', constraints: ['isUuid'] }]);
+  });
+
+  it('transforms a valid body into the DTO class', async () => {
+    const pipe = createValidationPipe();
+
+    const value: unknown = await pipe.transform({ name: 'general', maxMembers: 5 }, { type: 'body', metatype: CreateChannelDto });
+
+    expect(value).toBeInstanceOf(CreateChannelDto);
+  });
+});
+
+describe('toFieldViolations', () => {
+  it('keeps the answer small however many fields are wrong', () => {
+    const errors = Array.from({ length: 500 }, (_, index) => ({ property: `field${index}`, constraints: { isString: 'x' } }));
+
+    expect(toFieldViolations(errors)).toHaveLength(50);
+  });
+});

@@ -1,0 +1,149 @@
+import { Writable } from 'node:stream';
+import { RequestMethod } from '@nestjs/common';
+import { pino, type LoggerOptions } from 'pino';
+import { createRootLogger, loggerModuleOptions, serializeError, serializeRequest } from './logger';
+
+const SECRETS = {
+  authorization: 'Bearer SECRET-AUTH-1',
+  cookie: 'sid=SECRET-COOKIE-2',
+  apiKey: 'SECRET-API-KEY-3',
+  email: 'PHI-EMAIL-4@example.com',
+  body: 'PHI-BODY-5',
+  password: 'SECRET-PASSWORD-6',
+  sealed: 'SEALED-CIPHERTEXT-7',
+  deep: 'PHI-DEEP-8',
+  refresh: 'SECRET-REFRESH-9',
+} as const;
+
+function capture(): { stream: Writable; lines: () => Record<string, unknown>[]; text: () => string } {
+  const chunks: string[] = [];
+  const stream = new Writable({
+    write(chunk: Buffer, _encoding, callback) {
+      chunks.push(chunk.toString());
+      callback();
+    },
+  });
+  const text = (): string => chunks.join('');
+  const lines = (): Record<string, unknown>[] =>
+    text()
+      .split('\n')
+      .filter((line) => line.length > 0)
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
+  return { stream, lines, text };
+}
+
+function logEverythingSensitive(logger: pino.Logger): void {
+  logger.info(
+    {
+      req: { headers: { authorization: SECRETS.authorization, cookie: SECRETS.cookie, 'x-api-key': SECRETS.apiKey } },
+      email: SECRETS.email,
+      body: { text: SECRETS.body, nested: { note: SECRETS.body } },
+      user: { password: SECRETS.password, displayNameSealed: SECRETS.sealed, Authorization: SECRETS.authorization },
+      a: { b: { c: { d: { e: { f: { email: SECRETS.deep, display_name_sealed: SECRETS.sealed } } } } } },
+      tokens: [{ refresh_token: SECRETS.refresh }],
+      channelId: 'ch_1',
+    },
+    'channel created',
+  );
+}
+
+describe('createRootLogger', () => {
+  it('writes JSON lines with none of the secrets or PHI, and keeps the rest', () => {
+    const { stream, lines, text } = capture();
+
+    logEverythingSensitive(createRootLogger('info', stream));
+
+    for (const secret of Object.values(SECRETS)) {
+      expect(text()).not.toContain(secret);
+    }
+    expect(text()).toContain('[REDACTED]');
+    expect(lines()[0]).toMatchObject({ level: 'info', msg: 'channel created', channelId: 'ch_1' });
+  });
+
+  it('redacts child logger bindings too', () => {
+    const { stream, text } = capture();
+
+    createRootLogger('info', stream).child({ email: SECRETS.email, job: { token: SECRETS.refresh } }).info('retention run');
+
+    expect(text()).not.toContain(SECRETS.email);
+    expect(text()).not.toContain(SECRETS.refresh);
+  });
+
+  it('does not change the object the caller logged', () => {
+    const { stream } = capture();
+    const logged = { user: { email: SECRETS.email } };
+
+    createRootLogger('info', stream).info(logged, 'x');
+
+    expect(logged.user.email).toBe(SECRETS.email);
+  });
+
+  it('logs errors by type, message, code and stack only, never their other properties', () => {
+    const { stream, lines } = capture();
+    const pgError = Object.assign(new Error('duplicate key value violates unique constraint'), {
+      code: '23505',
+      detail: `Key (email)=(${SECRETS.email}) already exists.`,
+      parameters: [SECRETS.email],
+    });
+
+    createRootLogger('info', stream).error({ err: pgError }, 'insert failed');
+
+    const err = lines()[0].err as Record<string, unknown>;
+    expect(err).toMatchObject({ type: 'Error', code: '23505', message: 'duplicate key value violates unique constraint' });
+    expect(JSON.stringify(lines()[0])).not.toContain(SECRETS.email);
+  });
+});
+
+describe('loggerModuleOptions', () => {
+  it('registers the middleware for every route the way nestjs-pino needs on Fastify', () => {
+    const options = loggerModuleOptions({ level: 'debug' });
+
+    expect(options.forRoutes).toEqual([{ path: '{*splat}', method: RequestMethod.ALL }]);
+  });
+
+  it('gives pino-http the same redaction and a requestId on each line', () => {
+    const pinoHttp = loggerModuleOptions({ level: 'info' }).pinoHttp;
+    if (pinoHttp === undefined || Array.isArray(pinoHttp) || 'write' in pinoHttp) {
+      throw new Error('expected pino-http options');
+    }
+    const { stream, text } = capture();
+
+    logEverythingSensitive(pino(pinoHttp as LoggerOptions, stream));
+
+    for (const secret of Object.values(SECRETS)) {
+      expect(text()).not.toContain(secret);
+    }
+    expect(pinoHttp.customAttributeKeys).toEqual({ reqId: 'requestId' });
+    expect(pinoHttp.quietReqLogger).toBe(true);
+  });
+
+  it('keeps the request id Fastify gave the request', () => {
+    const pinoHttp = loggerModuleOptions({ level: 'info' }).pinoHttp;
+    if (pinoHttp === undefined || Array.isArray(pinoHttp) || 'write' in pinoHttp || !pinoHttp.genReqId) {
+      throw new Error('expected pino-http options with genReqId');
+    }
+    const request = { id: 'fastify-id-1', headers: {} } as unknown as Parameters<typeof pinoHttp.genReqId>[0];
+    const response = {} as Parameters<typeof pinoHttp.genReqId>[1];
+
+    expect(pinoHttp.genReqId(request, response)).toBe('fastify-id-1');
+  });
+});
+
+describe('serializeRequest', () => {
+  it('keeps method, path without query, and user agent only', () => {
+    const serialized = serializeRequest({
+      method: 'GET',
+      url: `/patients?email=${SECRETS.email}`,
+      headers: { 'user-agent': 'sdk/1.0', authorization: SECRETS.authorization },
+      body: { text: SECRETS.body },
+    });
+
+    expect(serialized).toEqual({ method: 'GET', url: '/patients', userAgent: 'sdk/1.0' });
+  });
+});
+
+describe('serializeError', () => {
+  it('names a thrown non-Error without printing it', () => {
+    expect(serializeError({ email: SECRETS.email })).toEqual({ type: 'object' });
+  });
+});

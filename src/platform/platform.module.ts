@@ -1,0 +1,48 @@
+import { DynamicModule, Global, Inject, Injectable, Module, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
+import { AuditWriter } from './audit/audit.writer';
+import { CACHE } from './cache/cache.port';
+import { HEALTH_INDICATORS } from './observability/health-indicator';
+import { PersistenceKit } from './persistence/tenant-scoped.repository';
+import { Platform } from './platform';
+import { REALTIME_PUBLISHER } from './realtime/realtime-publisher.port';
+import { OBJECT_STORE } from './storage/object-store.port';
+import { AuditSealingJob } from './audit/audit-sealing.job';
+
+export const PLATFORM = Symbol('Platform');
+
+@Injectable()
+class PlatformLifecycle implements OnModuleInit, OnApplicationShutdown {
+  constructor(@Inject(PLATFORM) private readonly platform: Platform, private readonly sealing: AuditSealingJob) {}
+
+  onModuleInit(): void {
+    this.sealing.start();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.sealing.stop();
+    await this.platform.close();
+  }
+}
+
+/** Makes the already-built platform (see createPlatform) injectable, and closes it with the application. */
+@Global()
+@Module({})
+export class PlatformModule {
+  static forPlatform(platform: Platform): DynamicModule {
+    return {
+      module: PlatformModule,
+      providers: [
+        { provide: PLATFORM, useValue: platform },
+        { provide: AuditWriter, useValue: platform.audit },
+        { provide: PersistenceKit, useValue: platform.persistence },
+        { provide: HEALTH_INDICATORS, useValue: platform.healthIndicators },
+        { provide: CACHE, useValue: platform.cache },
+        { provide: OBJECT_STORE, useValue: platform.objectStore },
+        { provide: REALTIME_PUBLISHER, useValue: platform.realtime },
+        { provide: AuditSealingJob, useFactory: () => new AuditSealingJob(platform.auditSealer, platform.config.AUDIT_SEAL_INTERVAL_MS) },
+        { provide: PlatformLifecycle, useClass: PlatformLifecycle },
+      ],
+      exports: [PLATFORM, AuditWriter, PersistenceKit, HEALTH_INDICATORS, CACHE, OBJECT_STORE, REALTIME_PUBLISHER],
+    };
+  }
+}

@@ -1,0 +1,325 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { S3Client } from '@aws-sdk/client-s3';
+import { DependencyUnavailableError } from '../../../src/platform/http/app-error';
+import { ErrorCode } from '../../../src/platform/http/error-codes';
+import { LocalObjectStore, UnsafeObjectKeyError } from '../../../src/platform/storage/local.object-store';
+import { ObjectRetainedError, ObjectStore } from '../../../src/platform/storage/object-store.port';
+import { S3ObjectStore } from '../../../src/platform/storage/s3.object-store';
+
+const BUCKET = 'sealed-channels-contract';
+const S3RVER_CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' };
+
+interface S3rverInstance {
+  run(): Promise<unknown>;
+  close(): Promise<void>;
+}
+type S3rverConstructor = new (options: Record<string, unknown>) => S3rverInstance;
+
+/** s3rver ships no type declarations, so it is loaded untyped and narrowed here. */
+function loadS3rver(): S3rverConstructor {
+  const loaded: unknown = createRequire(__filename)('s3rver');
+  if (typeof loaded !== 'function') throw new Error('s3rver did not export a constructor');
+  return loaded as S3rverConstructor;
+}
+
+function portOf(address: unknown): number {
+  if (typeof address === 'object' && address !== null && 'port' in address && typeof address.port === 'number') {
+    return address.port;
+  }
+  throw new Error('expected a TCP address');
+}
+
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = portOf(server.address());
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+const scratchDirs: string[] = [];
+function scratchDir(label: string): string {
+  const dir = mkdtempSync(join(tmpdir(), `sealed-channels-${label}-`));
+  scratchDirs.push(dir);
+  return dir;
+}
+
+let s3rver: S3rverInstance;
+let s3Endpoint: string;
+
+beforeAll(async () => {
+  const S3rver = loadS3rver();
+  s3rver = new S3rver({
+    address: '127.0.0.1',
+    port: 0,
+    silent: true,
+    directory: scratchDir('s3rver'),
+    configureBuckets: [{ name: BUCKET, configs: [] }],
+  });
+  s3Endpoint = `http://127.0.0.1:${portOf(await s3rver.run())}`;
+});
+
+afterAll(async () => {
+  await s3rver.close();
+  for (const dir of scratchDirs) rmSync(dir, { recursive: true, force: true });
+});
+
+function s3Store(endpoint = s3Endpoint): S3ObjectStore {
+  return new S3ObjectStore({ bucket: BUCKET, region: 'us-east-1', endpoint, forcePathStyle: true, credentials: S3RVER_CREDENTIALS });
+}
+
+interface ObjectStoreAdapter {
+  name: string;
+  create(): ObjectStore;
+}
+
+const adapters: ObjectStoreAdapter[] = [
+  { name: 'LocalObjectStore', create: () => new LocalObjectStore({ root: scratchDir('local-store') }) },
+  { name: 'S3ObjectStore', create: () => s3Store() },
+];
+
+describe.each(adapters)('ObjectStore contract: $name', (adapter) => {
+  let store: ObjectStore;
+  let keyCounter = 0;
+  const freshKey = (): string => `contract/${adapter.name}/${++keyCounter}.bin`;
+
+  beforeAll(() => {
+    store = adapter.create();
+  });
+
+  it('answers ping', async () => {
+    await expect(store.ping()).resolves.toBeUndefined();
+  });
+
+  it('returns exactly the bytes that were put', async () => {
+    const key = freshKey();
+    const body = Buffer.concat([Buffer.from([0, 255, 0]), randomBytes(64 * 1024)]);
+    await store.put(key, body, { contentType: 'application/octet-stream' });
+    expect(await store.get(key)).toEqual(body);
+    expect(await store.exists(key)).toBe(true);
+  });
+
+  it('stores an empty object', async () => {
+    const key = freshKey();
+    await store.put(key, Buffer.alloc(0));
+    expect(await store.get(key)).toEqual(Buffer.alloc(0));
+    expect(await store.exists(key)).toBe(true);
+  });
+
+  it('answers null and false for a missing key', async () => {
+    const key = freshKey();
+    expect(await store.get(key)).toBeNull();
+    expect(await store.exists(key)).toBe(false);
+  });
+
+  it('replaces an object that has no retention', async () => {
+    const key = freshKey();
+    await store.put(key, Buffer.from('first'));
+    await store.put(key, Buffer.from('second'));
+    expect(await store.get(key)).toEqual(Buffer.from('second'));
+  });
+
+  it('keeps nested keys apart', async () => {
+    const parent = freshKey();
+    await store.put(`${parent}/a/1.json`, Buffer.from('a1'));
+    await store.put(`${parent}/b/1.json`, Buffer.from('b1'));
+    expect(await store.get(`${parent}/a/1.json`)).toEqual(Buffer.from('a1'));
+    expect(await store.get(`${parent}/b/1.json`)).toEqual(Buffer.from('b1'));
+  });
+
+  it('deletes an object, and deleting a missing key is not an error', async () => {
+    const key = freshKey();
+    await store.put(key, Buffer.from('to delete'));
+    await store.delete(key);
+    expect(await store.get(key)).toBeNull();
+    expect(await store.exists(key)).toBe(false);
+    await expect(store.delete(freshKey())).resolves.toBeUndefined();
+  });
+
+  it('accepts a write with a retention date and reads it back', async () => {
+    const key = freshKey();
+    const retainUntil = new Date(Date.now() + 7 * 24 * 3600 * 1000);
+    await store.put(key, Buffer.from('archived digest'), { retainUntil, contentType: 'application/json' });
+    expect(await store.get(key)).toEqual(Buffer.from('archived digest'));
+  });
+});
+
+describe('LocalObjectStore', () => {
+  const retainedFor = (ms: number): Date => new Date(Date.now() + ms);
+
+  it('creates its root private to the owner and writes private files', async () => {
+    const root = join(scratchDir('local-perms'), 'nested', 'store');
+    const store = new LocalObjectStore({ root });
+    await store.put('a/b.bin', Buffer.from('x'));
+    expect(statSync(root).mode & 0o777).toBe(0o700);
+    expect(statSync(join(root, 'objects', 'a', 'b.bin')).mode & 0o777).toBe(0o600);
+  });
+
+  it('leaves no temp files behind after writes', async () => {
+    const root = scratchDir('local-tmp');
+    const store = new LocalObjectStore({ root });
+    await Promise.all([1, 2, 3].map((n) => store.put(`k/${n}`, randomBytes(1024))));
+    expect(readdirSync(join(root, 'tmp'))).toEqual([]);
+  });
+
+  it.each(['../escape', 'a/../../escape', '/etc/passwd', 'a\0b', '', 'a//b', './a', 'a/.', 'a\\..\\b'])(
+    'rejects the unsafe key %j on every operation',
+    async (key) => {
+      const store = new LocalObjectStore({ root: scratchDir('local-keys') });
+      await expect(store.put(key, Buffer.from('x'))).rejects.toThrow(UnsafeObjectKeyError);
+      await expect(store.get(key)).rejects.toThrow(UnsafeObjectKeyError);
+      await expect(store.exists(key)).rejects.toThrow(UnsafeObjectKeyError);
+      await expect(store.delete(key)).rejects.toThrow(UnsafeObjectKeyError);
+    },
+  );
+
+  it('refuses delete and overwrite before retainUntil with OBJECT_RETAINED', async () => {
+    const store = new LocalObjectStore({ root: scratchDir('local-retention') });
+    const retainUntil = retainedFor(3_600_000);
+    await store.put('audit/segment-1.json', Buffer.from('digest'), { retainUntil });
+
+    const deletion = store.delete('audit/segment-1.json');
+    await expect(deletion).rejects.toThrow(ObjectRetainedError);
+    await expect(deletion).rejects.toMatchObject({
+      code: ErrorCode.OBJECT_RETAINED,
+      status: 409,
+      details: { retainUntil: retainUntil.toISOString() },
+    });
+    await expect(store.put('audit/segment-1.json', Buffer.from('forged'))).rejects.toThrow(ObjectRetainedError);
+    expect(await store.get('audit/segment-1.json')).toEqual(Buffer.from('digest'));
+  });
+
+  it('keeps retention across instances on the same root', async () => {
+    const root = scratchDir('local-retention-restart');
+    await new LocalObjectStore({ root }).put('audit/segment-2.json', Buffer.from('digest'), { retainUntil: retainedFor(3_600_000) });
+    await expect(new LocalObjectStore({ root }).delete('audit/segment-2.json')).rejects.toThrow(ObjectRetainedError);
+  });
+
+  it('allows delete once retainUntil has passed', async () => {
+    const store = new LocalObjectStore({ root: scratchDir('local-retention-expiry') });
+    await store.put('audit/segment-3.json', Buffer.from('digest'), { retainUntil: retainedFor(150) });
+    await expect(store.delete('audit/segment-3.json')).rejects.toThrow(ObjectRetainedError);
+    await sleep(200);
+    await store.delete('audit/segment-3.json');
+    expect(await store.exists('audit/segment-3.json')).toBe(false);
+  });
+});
+
+type HeaderBag = Record<string, string>;
+
+function headersOf(request: unknown): HeaderBag {
+  if (typeof request === 'object' && request !== null && 'headers' in request && typeof request.headers === 'object' && request.headers !== null) {
+    return Object.fromEntries(Object.entries(request.headers).map(([name, value]) => [name.toLowerCase(), String(value)]));
+  }
+  return {};
+}
+
+function responseHeaders(response: unknown): Record<string, string> | null {
+  if (typeof response === 'object' && response !== null && 'headers' in response && typeof response.headers === 'object' && response.headers !== null) {
+    return response.headers as Record<string, string>;
+  }
+  return null;
+}
+
+/** A client that records the headers of every PutObject request exactly as they go on the wire (after signing). */
+function recordingClient(sentPuts: HeaderBag[]): S3Client {
+  const client = new S3Client({ region: 'us-east-1', endpoint: s3Endpoint, forcePathStyle: true, credentials: S3RVER_CREDENTIALS });
+  client.middlewareStack.add(
+    (next, context) => async (args) => {
+      if (context.commandName === 'PutObjectCommand') sentPuts.push(headersOf(args.request));
+      return next(args);
+    },
+    { step: 'finalizeRequest', priority: 'low', name: 'recordPutHeaders' },
+  );
+  return client;
+}
+
+describe('S3ObjectStore', () => {
+  it('sends Object Lock COMPLIANCE, the retain-until date and a SHA-256 checksum with a retained put', async () => {
+    const sentPuts: HeaderBag[] = [];
+    const client = recordingClient(sentPuts);
+    try {
+      const store = new S3ObjectStore({ client, bucket: BUCKET });
+      const retainUntil = new Date('2033-01-01T00:00:00.000Z');
+      const body = Buffer.from('{"segment":1}');
+      await store.put('audit/segment-1.json', body, { retainUntil, contentType: 'application/json' });
+
+      expect(sentPuts).toHaveLength(1);
+      const sent = sentPuts[0] ?? {};
+      expect(sent).toMatchObject({
+        'x-amz-object-lock-mode': 'COMPLIANCE',
+        'x-amz-checksum-sha256': createHash('sha256').update(body).digest('base64'),
+        'content-type': 'application/json',
+      });
+      // The SDK writes ISO 8601 without milliseconds; the instant is what must match.
+      expect(new Date(sent['x-amz-object-lock-retain-until-date'] ?? 'missing').getTime()).toBe(retainUntil.getTime());
+      expect(await store.get('audit/segment-1.json')).toEqual(body);
+    } finally {
+      client.destroy();
+    }
+  });
+
+  it('sends no Object Lock headers without retainUntil, but still a checksum', async () => {
+    const sentPuts: HeaderBag[] = [];
+    const client = recordingClient(sentPuts);
+    try {
+      await new S3ObjectStore({ client, bucket: BUCKET }).put('attachments/plain.bin', Buffer.from('x'));
+      expect(sentPuts).toHaveLength(1);
+      expect(Object.keys(sentPuts[0] ?? {})).not.toContain('x-amz-object-lock-mode');
+      expect(Object.keys(sentPuts[0] ?? {})).not.toContain('x-amz-object-lock-retain-until-date');
+      expect(sentPuts[0]).toHaveProperty('x-amz-checksum-sha256');
+    } finally {
+      client.destroy();
+    }
+  });
+
+  it('refuses to delete or overwrite an object whose Object Lock date is in the future', async () => {
+    const retainUntil = new Date(Date.now() + 3_600_000);
+    const client = new S3Client({ region: 'us-east-1', endpoint: s3Endpoint, forcePathStyle: true, credentials: S3RVER_CREDENTIALS });
+    // s3rver ignores Object Lock, so its HeadObject answer gets the header real S3 returns for a locked object.
+    client.middlewareStack.add(
+      (next, context) => async (args) => {
+        const result = await next(args);
+        if (context.commandName === 'HeadObjectCommand') {
+          const headers = responseHeaders(result.response);
+          if (headers) headers['x-amz-object-lock-retain-until-date'] = retainUntil.toISOString();
+        }
+        return result;
+      },
+      { step: 'deserialize', priority: 'low', name: 'emulateObjectLockRetention' },
+    );
+    try {
+      const store = new S3ObjectStore({ client, bucket: BUCKET });
+      await s3Store().put('audit/locked.json', Buffer.from('digest'), { retainUntil });
+      await expect(store.delete('audit/locked.json')).rejects.toMatchObject({ code: ErrorCode.OBJECT_RETAINED, status: 409 });
+      await expect(store.put('audit/locked.json', Buffer.from('forged'))).rejects.toThrow(ObjectRetainedError);
+      expect(await store.get('audit/locked.json')).toEqual(Buffer.from('digest'));
+    } finally {
+      client.destroy();
+    }
+  });
+
+  it('maps an unreachable endpoint to DependencyUnavailableError', async () => {
+    const store = s3Store(`http://127.0.0.1:${await closedPort()}`);
+    await expect(store.ping()).rejects.toThrow(DependencyUnavailableError);
+    await expect(store.get('any')).rejects.toThrow(DependencyUnavailableError);
+    await expect(store.put('any', Buffer.from('x'))).rejects.toThrow(DependencyUnavailableError);
+  });
+
+  it('maps a missing bucket to DependencyUnavailableError on ping', async () => {
+    const store = new S3ObjectStore({
+      bucket: 'no-such-bucket',
+      region: 'us-east-1',
+      endpoint: s3Endpoint,
+      forcePathStyle: true,
+      credentials: S3RVER_CREDENTIALS,
+    });
+    await expect(store.ping()).rejects.toMatchObject({ code: ErrorCode.DEPENDENCY_UNAVAILABLE, details: { dependency: 'object-store' } });
+  });
+});

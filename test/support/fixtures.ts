@@ -1,0 +1,21 @@
+import { randomUUID } from 'node:crypto';
+import { Client } from 'pg';
+import { TenantProvisioning, ProvisionedTenant } from '../../src/modules/tenants/tenant-provisioning';
+import { cliContext, runInContext } from '../../src/platform/context/request-context';
+import { Platform } from '../../src/platform/platform';
+import { workerDatabaseUrl } from './test-environment';
+
+export const TEST_PASSWORD = 'correct horse battery staple';
+
+export function provisionTenant(platform: Platform, adminEmail = `admin-${randomUUID()}@clinic.test`): Promise<ProvisionedTenant> {
+  const slug = `t-${randomUUID().slice(0, 18)}`;
+  return runInContext(cliContext('test.provision'), () =>
+    new TenantProvisioning(platform.persistence).provision({ slug, name: 'Test Clinic', adminEmail, adminPassword: TEST_PASSWORD }));
+}
+
+/** A raw connection to the worker database: as its owner (superuser here), or assuming the runtime role. */
+export async function rawClient(role?: 'sealed_app'): Promise<Client> {
+  const client = new Client({ connectionString: workerDatabaseUrl(), options: role ? `-c role=${role}` : undefined });
+  await client.connect();
+  return client;
+}
