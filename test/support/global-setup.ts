@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -74,5 +75,7 @@ export default async function globalSetup(): Promise<void> {
   } finally {
     await destroyDataSources(sources);
   }
+  // The end-to-end tests run the compiled service and CLI, exactly what `npm start` runs.
+  execFileSync('npm', ['run', '--silent', 'build'], { cwd: join(__dirname, '..', '..'), stdio: 'inherit' });
   publishTestEnvironment({ serverUrl: server, templateDatabase, runId, dataDir, redisUrl: await redisUrl() });
 }

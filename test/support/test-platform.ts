@@ -11,6 +11,7 @@ export function createTestPlatform(overrides: PlatformOverrides = {}, settings: 
     MIGRATIONS_RUN: 'false',
     DATA_DIR: testEnvironment().dataDir,
     DATABASE_POOL_SIZE: '8',
+    LOG_LEVEL: 'silent',
     ...settings,
   });
   return createPlatform(config, pino({ level: 'silent' }), overrides);
