@@ -134,22 +134,29 @@ export class Foundation1763900000000 implements MigrationInterface {
     }
 
     // Read audits from many requests and tenants are appended in one statement; each tenant's rows are
-    // inserted under that tenant's setting so row-level security still checks every row.
+    // inserted under that tenant's setting so row-level security still checks every row. The JSON is parsed once.
+    await db.query(`
+      CREATE TYPE audit_event_input AS (
+        id uuid, tenant_id uuid, occurred_at timestamptz, actor_type text, actor_id text, action text,
+        resource_type text, resource_id text, outcome text, request_id text, ip text, user_agent text,
+        details jsonb, row_mac text, mac_key_version integer
+      )
+    `);
     await db.query(`
       CREATE FUNCTION audit_append(p_events jsonb) RETURNS void LANGUAGE plpgsql SECURITY INVOKER AS $$
       DECLARE
+        parsed audit_event_input[] := ARRAY(SELECT r FROM jsonb_populate_recordset(NULL::audit_event_input, p_events) r);
         batch_tenant uuid;
       BEGIN
-        FOR batch_tenant IN SELECT DISTINCT (e ->> 'tenant_id')::uuid FROM jsonb_array_elements(p_events) e LOOP
+        FOR batch_tenant IN SELECT DISTINCT e.tenant_id FROM unnest(parsed) e LOOP
           PERFORM set_config('app.tenant_id', batch_tenant::text, true);
           INSERT INTO audit_event (id, tenant_id, occurred_at, actor_type, actor_id, action, resource_type, resource_id,
                                    outcome, request_id, ip, user_agent, details, row_mac, mac_key_version)
-          SELECT r.id, r.tenant_id, r.occurred_at, r.actor_type, r.actor_id, r.action, r.resource_type, r.resource_id,
-                 r.outcome, r.request_id, r.ip, r.user_agent, r.details, decode(r.row_mac, 'base64'), r.mac_key_version
-          FROM jsonb_to_recordset(p_events) AS r(id uuid, tenant_id uuid, occurred_at timestamptz, actor_type text,
-               actor_id text, action text, resource_type text, resource_id text, outcome text, request_id text,
-               ip text, user_agent text, details jsonb, row_mac text, mac_key_version integer)
-          WHERE r.tenant_id = batch_tenant;
+          SELECT e.id, e.tenant_id, e.occurred_at, e.actor_type, e.actor_id, e.action, e.resource_type, e.resource_id,
+                 e.outcome, e.request_id, e.ip, e.user_agent, COALESCE(e.details, '{}'::jsonb), decode(e.row_mac, 'base64'),
+                 e.mac_key_version
+          FROM unnest(parsed) e
+          WHERE e.tenant_id = batch_tenant;
         END LOOP;
         PERFORM set_config('app.tenant_id', '', true);
       END $$

@@ -86,7 +86,7 @@ export class AppConfig {
   AUDIT_SEAL_INTERVAL_MS = 5000;
 
   @Transform(toInteger) @IsInt() @Min(0) @Max(100)
-  AUDIT_BATCH_WINDOW_MS = 2;
+  AUDIT_BATCH_WINDOW_MS = 0;
 
   @Transform(emptyAsAbsent) @IsOptional() @IsUrl({ require_tld: false })
   OTEL_EXPORTER_OTLP_ENDPOINT?: string;
