@@ -21,8 +21,8 @@ function printLine(output: Record<string, unknown>): void {
   process.stdout.write(`${JSON.stringify(output)}\n`);
 }
 
-async function withPlatform<T>(command: string, work: (platform: Platform) => Promise<T>): Promise<T> {
-  const config = loadConfig();
+async function withPlatform<T>(command: string, work: (platform: Platform) => Promise<T>, settings: NodeJS.ProcessEnv = {}): Promise<T> {
+  const config = loadConfig({ ...process.env, ...settings });
   const logger = createRootLogger(process.env.LOG_LEVEL ?? 'warn', process.stderr);
   const platform = await createPlatform(config, logger);
   try {
@@ -52,7 +52,7 @@ function buildProgram(): Command {
     const applied = await withPlatform('migrate', async (platform) => {
       const rows = await platform.dataSources.owner.query('SELECT name FROM schema_migration ORDER BY id') as { name: string }[];
       return rows.map((r) => r.name);
-    });
+    }, { MIGRATIONS_RUN: 'true' });
     printLine({ migrated: true, migrations: applied });
   });
 

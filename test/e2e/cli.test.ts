@@ -61,6 +61,12 @@ describe('CLI', () => {
     }
   });
 
+  it('migrate applies pending migrations even when boot-time migrations are switched off', async () => {
+    const result = await runCli(['migrate'], { ...env(), MIGRATIONS_RUN: 'false' });
+    expect(result.code).toBe(0);
+    expect(jsonLines(result.stdout)).toEqual([{ migrated: true, migrations: ['Foundation1763900000000'] }]);
+  });
+
   it('exits non-zero for an unknown tenant and for bad usage', async () => {
     expect((await runCli(['audit', 'verify', '--tenant', 'no-such-tenant'], env())).code).toBe(1);
     expect((await runCli(['frobnicate'], env())).code).toBe(2);

@@ -19,3 +19,13 @@ export async function rawClient(role?: 'sealed_app'): Promise<Client> {
   await client.connect();
   return client;
 }
+
+/** Runs one piece of inspection as the database owner (bypassing row-level security), then disconnects. */
+export async function asOwner<T>(inspect: (owner: Client) => Promise<T>): Promise<T> {
+  const owner = await rawClient();
+  try {
+    return await inspect(owner);
+  } finally {
+    await owner.end();
+  }
+}

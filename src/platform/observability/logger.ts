@@ -137,7 +137,7 @@ export function isSensitiveLogKey(key: string): boolean {
 }
 
 /**
- * The net behind `redact`, run on what is logged before the serializers: any depth, any casing
+ * The net behind `redact`, run on what is logged before the serializers, at every depth and in every casing
  * (`Authorization`, `refresh_token`) and the `…Sealed` suffix, which redact paths cannot express.
  * Copies; never mutates what the caller logged.
  */

@@ -3,7 +3,7 @@ import { UserRepository } from '../../../src/modules/identity/user.repository';
 import { runInContext } from '../../../src/platform/context/request-context';
 import { ErrorCode } from '../../../src/platform/http/error-codes';
 import { Platform } from '../../../src/platform/platform';
-import { provisionTenant, rawClient } from '../../support/fixtures';
+import { asOwner, provisionTenant, rawClient } from '../../support/fixtures';
 import { createTestPlatform } from '../../support/test-platform';
 
 let platform: Platform;
@@ -17,12 +17,8 @@ afterAll(async () => { await platform.close(); });
 const userContext = (tenantId: string, actorId: string) => ({ requestId: randomUUID(), actor: { type: 'user' as const, id: actorId }, tenantId, ip: '10.0.0.7', userAgent: 'jest' });
 
 async function auditRows(tenantId: string): Promise<{ id: string; action: string; resource_id: string | null; details: Record<string, unknown> }[]> {
-  const owner = await rawClient();
-  try {
-    return (await owner.query('SELECT id, action, resource_id, details FROM audit_event WHERE tenant_id = $1 ORDER BY xact_id, id', [tenantId])).rows;
-  } finally {
-    await owner.end();
-  }
+  return asOwner(async (owner) =>
+    (await owner.query('SELECT id, action, resource_id, details FROM audit_event WHERE tenant_id = $1 ORDER BY xact_id, id', [tenantId])).rows);
 }
 
 describe('audit is part of the write and of the read', () => {
@@ -118,15 +114,10 @@ describe('tamper evidence', () => {
     await lateHasWritten;
     for (let i = 0; i < 3; i += 1) await platform.audit.record({ action: 'test.early', outcome: 'success', tenantId: tenant.tenantId });
 
-    const checkpointedIds = async (): Promise<string[]> => {
-      const owner = await rawClient();
-      try {
-        const { rows } = await owner.query<{ event_ids: string[] }>('SELECT event_ids FROM audit_checkpoint WHERE tenant_id = $1 ORDER BY seq', [tenant.tenantId]);
-        return rows.flatMap((r) => r.event_ids);
-      } finally {
-        await owner.end();
-      }
-    };
+    const checkpointedIds = (): Promise<string[]> => asOwner(async (owner) => {
+      const { rows } = await owner.query<{ event_ids: string[] }>('SELECT event_ids FROM audit_checkpoint WHERE tenant_id = $1 ORDER BY seq', [tenant.tenantId]);
+      return rows.flatMap((r) => r.event_ids);
+    });
 
     expect((await platform.auditSealer.sealPending()).sealed).toBe(true);
     const whileRunning = new Set(await checkpointedIds());

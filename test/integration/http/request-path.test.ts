@@ -9,7 +9,7 @@ import { NotFoundError } from '../../../src/platform/http/app-error';
 import { PersistenceKit } from '../../../src/platform/persistence/tenant-scoped.repository';
 import { Platform } from '../../../src/platform/platform';
 import { failingKms, healthyKms, kms, kmsKeyProvider } from '../../support/fake-kms';
-import { provisionTenant, rawClient } from '../../support/fixtures';
+import { asOwner, provisionTenant } from '../../support/fixtures';
 import { createTestPlatform } from '../../support/test-platform';
 
 class EchoBody {
@@ -83,12 +83,8 @@ async function call(method: 'GET' | 'POST', url: string, payload?: unknown, head
 }
 
 async function auditOf(requestId: string): Promise<{ action: string; outcome: string; details: Record<string, unknown>; tenant_id: string }[]> {
-  const owner = await rawClient();
-  try {
-    return (await owner.query('SELECT action, outcome, details, tenant_id FROM audit_event WHERE request_id = $1', [requestId])).rows;
-  } finally {
-    await owner.end();
-  }
+  return asOwner(async (owner) =>
+    (await owner.query('SELECT action, outcome, details, tenant_id FROM audit_event WHERE request_id = $1', [requestId])).rows);
 }
 
 describe('every request that reaches a controller is audited before it is answered', () => {
