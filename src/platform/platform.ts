@@ -28,7 +28,6 @@ import { S3ObjectStore } from './storage/s3.object-store';
 /** Everything the product stands on, built once per process (API server, CLI, jobs, tests). */
 export interface Platform {
   config: AppConfig;
-  databaseBackend: 'postgres' | 'embedded-postgres';
   dataSources: DataSources;
   transactions: TenantTransactions;
   keyProvider: KeyProvider;
@@ -121,7 +120,6 @@ export async function createPlatform(config: AppConfig, logger: PinoLogger, over
 
     return {
       config,
-      databaseBackend,
       dataSources,
       transactions,
       keyProvider,

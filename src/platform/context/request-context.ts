@@ -29,17 +29,6 @@ export function currentContext(): RequestContext | undefined {
   return storage.getStore();
 }
 
-/** Binds the running request to a tenant once it is known (for example after authentication). */
-export function bindTenant(tenantId: string): void {
-  const context = storage.getStore();
-  if (!context) throw new Error('bindTenant called outside a request context');
-  context.tenantId = tenantId;
-}
-
-export function systemContext(job: string, tenantId?: string): RequestContext {
-  return { requestId: randomUUID(), actor: { type: 'system', id: job }, tenantId };
-}
-
-export function cliContext(command: string, tenantId?: string): RequestContext {
-  return { requestId: randomUUID(), actor: { type: 'cli', id: command }, tenantId };
+export function cliContext(command: string): RequestContext {
+  return { requestId: randomUUID(), actor: { type: 'cli', id: command } };
 }
