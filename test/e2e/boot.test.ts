@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runMainToExit, startServer, waitForReady } from '../support/built-app';
+import { runCli, runMainToExit, startServer, waitForReady } from '../support/built-app';
 
 describe('boot', () => {
   it('starts fresh on embedded defaults and answers /health/ready with every component', async () => {
@@ -22,9 +22,17 @@ describe('boot', () => {
         },
       });
       expect(statSync(join(dataDir, 'keyring', 'master.key')).mode & 0o777).toBe(0o600);
-      for (const port of ['database', 'keys', 'storage', 'cache', 'realtime']) {
-        expect(server.output()).toContain(`EMBEDDED DEFAULT in use for ${port}`);
+      for (const component of ['database', 'keys', 'storage', 'cache', 'realtime']) {
+        expect(server.output()).toContain(`EMBEDDED DEFAULT in use for ${component}`);
       }
+
+      // The CLI beside the running server shares its embedded database; PHI written through it reaches no log.
+      const canary = `canary-${Date.now()}`;
+      const created = await runCli(['tenant', 'create', '--slug', canary, '--name', 'Boot Clinic', '--admin-email', `${canary}@boot.test`],
+        { DATA_DIR: dataDir, EMBEDDED_POSTGRES_PORT: String(port + 100), ADMIN_PASSWORD: 'a long enough password', LOG_LEVEL: 'trace' });
+      expect(created.code).toBe(0);
+      expect(JSON.parse(created.stdout)).toMatchObject({ slug: canary });
+      expect(`${created.stderr}${server.output()}`).not.toContain(`${canary}@boot.test`);
     } finally {
       await server.stop();
       rmSync(dataDir, { recursive: true, force: true });
