@@ -18,7 +18,6 @@ export async function createHttpApp(platform: Platform, extraControllers: Type[]
     { bufferLogs: true, abortOnError: false },
   );
   app.useLogger(app.get(Logger));
-  app.enableShutdownHooks();
   app.useGlobalPipes(createValidationPipe());
   await registerHttpHardening(app);
   registerHttpMetrics(app);

@@ -1,4 +1,5 @@
 import { DynamicModule, Global, Inject, Injectable, Module, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
+import { AuditSealingJob } from './audit/audit-sealing.job';
 import { AuditWriter } from './audit/audit.writer';
 import { CACHE } from './cache/cache.port';
 import { HEALTH_INDICATORS } from './observability/health-indicator';
@@ -6,7 +7,6 @@ import { PersistenceKit } from './persistence/tenant-scoped.repository';
 import { Platform } from './platform';
 import { REALTIME_PUBLISHER } from './realtime/realtime-publisher.port';
 import { OBJECT_STORE } from './storage/object-store.port';
-import { AuditSealingJob } from './audit/audit-sealing.job';
 
 export const PLATFORM = Symbol('Platform');
 

@@ -16,7 +16,7 @@ export const AuditAction = (action: string): MethodDecorator & ClassDecorator =>
 
 const audited = new WeakSet<FastifyRequest>();
 
-export function outcomeOf(status: number): AuditOutcome {
+function outcomeOf(status: number): AuditOutcome {
   if (status < 400) return 'success';
   return status === 401 || status === 403 || status === 404 ? 'denied' : 'failed';
 }
