@@ -17,6 +17,25 @@ const MAX_RECONNECT_DELAY_MS = 500;
 const DISCONNECT_TIMEOUT_MS = 200;
 
 /**
+ * A client tuned to fail fast: a command waits for at most one reconnect attempt and never longer than the
+ * command timeout, so a dead Redis surfaces within about a second instead of hanging requests. Reconnection
+ * continues in the background. Shared by the cache and the rate limiters.
+ */
+export function createRedisClient(options: RedisCacheOptions): Redis {
+  const redis = new Redis(options.url, {
+    connectTimeout: options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
+    commandTimeout: options.commandTimeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS,
+    maxRetriesPerRequest: 1,
+    // ioredis otherwise waits 2 s for a socket that already died before letting the process exit.
+    disconnectTimeout: DISCONNECT_TIMEOUT_MS,
+    retryStrategy: (attempt) => Math.min(attempt * 100, MAX_RECONNECT_DELAY_MS),
+  });
+  // Without a listener ioredis prints every connection error to the console itself.
+  redis.on('error', options.onError ?? (() => undefined));
+  return redis;
+}
+
+/**
  * Production cache. Tuned to fail fast: a command waits for at most one reconnect attempt and never
  * longer than the command timeout, so a dead Redis surfaces as DependencyUnavailableError within about
  * a second instead of hanging requests. Reconnection continues in the background.
@@ -28,23 +47,8 @@ export class RedisCache implements Cache {
   private readonly ownsClient: boolean;
 
   constructor(options: RedisCacheOptions | Redis) {
-    if (options instanceof Redis) {
-      this.redis = options;
-      this.ownsClient = false;
-      return;
-    }
-    this.redis = new Redis(options.url, {
-      connectTimeout: options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
-      commandTimeout: options.commandTimeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS,
-      maxRetriesPerRequest: 1,
-      // ioredis otherwise waits 2 s for a socket that already died before letting the process exit.
-      disconnectTimeout: DISCONNECT_TIMEOUT_MS,
-      retryStrategy: (attempt) => Math.min(attempt * 100, MAX_RECONNECT_DELAY_MS),
-    });
-    this.ownsClient = true;
-    const onError = options.onError ?? (() => undefined);
-    // Without a listener ioredis prints every connection error to the console itself.
-    this.redis.on('error', onError);
+    this.ownsClient = !(options instanceof Redis);
+    this.redis = options instanceof Redis ? options : createRedisClient(options);
   }
 
   async get(key: string): Promise<string | null> {

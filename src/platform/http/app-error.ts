@@ -12,6 +12,8 @@ export class AppError extends Error {
     readonly status: number,
     message: string,
     readonly details?: ErrorDetails,
+    /** Response headers that belong to this answer (Retry-After, WWW-Authenticate). */
+    readonly headers?: Readonly<Record<string, string>>,
   ) {
     super(message);
     this.name = new.target.name;
@@ -58,5 +60,18 @@ export class TenantScopeViolationError extends AppError {
 export class ConflictError extends AppError {
   constructor(message: string, details?: ErrorDetails) {
     super(ErrorCode.CONFLICT, 409, message, details);
+  }
+}
+
+export class RateLimitedError extends AppError {
+  constructor(retryAfterSeconds: number) {
+    const seconds = Math.max(1, Math.ceil(retryAfterSeconds));
+    super(ErrorCode.RATE_LIMITED, 429, 'Too many attempts; try again later.', { retryAfterSeconds: seconds }, { 'Retry-After': String(seconds) });
+  }
+}
+
+export class ForbiddenError extends AppError {
+  constructor(message = 'You are not allowed to do this.', code: ErrorCode = ErrorCode.FORBIDDEN) {
+    super(code, 403, message);
   }
 }

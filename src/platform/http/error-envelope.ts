@@ -15,6 +15,7 @@ export interface ErrorEnvelope {
 export interface ErrorResponse {
   status: number;
   body: ErrorEnvelope;
+  headers?: Readonly<Record<string, string>>;
 }
 
 interface MappedError {
@@ -72,7 +73,8 @@ const DEPENDENCY_UNAVAILABLE: MappedError = {
 /** Maps anything thrown to the status and envelope the client gets. Pure: no logging, no I/O. */
 export function toErrorResponse(exception: unknown, requestId: string): ErrorResponse {
   const { status, code, message, details } = mapException(exception);
-  return { status, body: { error: { code, message, details: details ?? null, requestId } } };
+  const headers = exception instanceof AppError && status === exception.status ? exception.headers : undefined;
+  return { status, body: { error: { code, message, details: details ?? null, requestId } }, ...(headers ? { headers } : {}) };
 }
 
 function mapException(exception: unknown): MappedError {

@@ -66,12 +66,13 @@ export class HttpErrorFilter implements ExceptionFilter {
   }
 }
 
-function send(reply: FastifyReply, { status, body }: ErrorResponse, requestId: string): void {
+function send(reply: FastifyReply, { status, body, headers }: ErrorResponse, requestId: string): void {
   if (reply.sent || reply.raw.headersSent) {
     // Part of the answer already left (a stream failed midway): the connection is all there is to end.
     reply.raw.destroy();
     return;
   }
+  if (headers) void reply.headers(headers);
   void reply
     .status(status)
     .header(REQUEST_ID_HEADER, requestId)
