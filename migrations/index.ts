@@ -1,4 +1,5 @@
 import { Foundation1763900000000 } from './1763900000000-foundation';
+import { Identity1764000000000 } from './1764000000000-identity';
 
 /** Every migration, in order. Append-only once landed. */
-export const migrations = [Foundation1763900000000];
+export const migrations = [Foundation1763900000000, Identity1764000000000];

@@ -13,3 +13,19 @@ export function hashPassword(password: string): Promise<string> {
 export function verifyPassword(hash: string, password: string): Promise<boolean> {
   return argon2.verify(hash, password);
 }
+
+/** True when a stored hash was made with other parameters (or another algorithm) than today's. */
+export function needsRehash(hash: string): boolean {
+  return !hash.startsWith('$argon2id$') || argon2.needsRehash(hash, PASSWORD_HASH_OPTIONS);
+}
+
+/**
+ * Verifying against this hash costs what verifying a real one does, so an unknown tenant or user answers in
+ * the same time as a wrong password.
+ */
+let dummyHash: Promise<string> | undefined;
+export async function verifyAgainstDummy(password: string): Promise<false> {
+  dummyHash ??= hashPassword('dummy password that never matches anything');
+  await argon2.verify(await dummyHash, password);
+  return false;
+}

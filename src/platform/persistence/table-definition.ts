@@ -9,11 +9,24 @@ export interface BlindIndexSpec {
   normalize(value: string): string;
 }
 
+/**
+ * Word search over a sealed column without a plaintext index: each token of the value is stored as
+ * HMAC(tenant index key, table.column + token) in a side table (tenant_id, row_id, token).
+ */
+export interface SearchTokenSpec {
+  table: string;
+  /** The tokens a stored value is findable by (for example every word prefix). */
+  tokensOf(value: string): string[];
+  /** The tokens a query must all match (for example its normalised words). */
+  termsOf(query: string): string[];
+}
+
 /** PHI: stored only as an AES-256-GCM envelope bound to tenant, table, column and row. */
 export interface SealedColumn {
   column: string;
   sealed: true;
   blindIndex?: BlindIndexSpec;
+  searchTokens?: SearchTokenSpec;
 }
 
 export type ColumnSpec = PlainColumn | SealedColumn;
@@ -34,8 +47,4 @@ export interface TableDefinition<R extends StoredRecord> {
   /** The column that scopes rows to a tenant ("tenant_id", or "id" for the tenant table itself). */
   tenantColumn: string;
   columns: { readonly [K in keyof R]-?: ColumnSpec };
-}
-
-export function sealedColumns<R extends StoredRecord>(definition: TableDefinition<R>): (keyof R & string)[] {
-  return (Object.keys(definition.columns) as (keyof R & string)[]).filter((key) => definition.columns[key].sealed === true);
 }

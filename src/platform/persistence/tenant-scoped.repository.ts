@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { KeyObject, randomUUID } from 'node:crypto';
 import { QueryFailedError } from 'typeorm';
 import { AuditDetails } from '../audit/audit-event';
 import { AuditWriter } from '../audit/audit.writer';
@@ -7,7 +7,7 @@ import { blindIndex, open, seal, SealOpenError, sealedKeyVersion } from '../cryp
 import { TenantKeys } from '../crypto/tenant-keys';
 import { TenantTransactions, TenantTx } from '../database/tenant-transactions';
 import { ConflictError, SealedDataIntegrityError, TenantScopeViolationError } from '../http/app-error';
-import { ColumnSpec, sealedColumns, StoredRecord, TableDefinition } from './table-definition';
+import { ColumnSpec, StoredRecord, TableDefinition } from './table-definition';
 
 /** What every repository stands on; one instance per process. */
 export class PersistenceKit {
@@ -28,9 +28,20 @@ export interface RowRef {
 export type InsertValues<R extends StoredRecord> = { tenantId: string } & Partial<Omit<R, 'tenantId'>>;
 export type Patch<R extends StoredRecord> = Partial<Omit<R, 'id' | 'tenantId'>>;
 
+export interface Bounds<V> {
+  gt?: V;
+  gte?: V;
+  lt?: V;
+  lte?: V;
+}
+
 export interface ReadOptions<R> {
   orderBy?: { [K in keyof R]?: 'asc' | 'desc' };
   limit?: number;
+  /** Keyset pagination and ranges: `{ id: { gt: cursor } }`, `{ seq: { gt: 10, lte: 60 } }`. */
+  range?: { [K in keyof R]?: Bounds<R[K]> };
+  /** Rows whose sealed column has every search term (see SearchTokenSpec); no terms match nothing. */
+  matching?: { key: keyof R & string; query: string };
 }
 
 export interface AuditOptions {
@@ -41,17 +52,17 @@ export interface AuditOptions {
 
 type DbRow = Record<string, unknown>;
 
+const RANGE_OPERATORS: Record<keyof Bounds<unknown>, string> = { gt: '>', gte: '>=', lt: '<', lte: '<=' };
+
 /**
  * The only way modules reach PostgreSQL. Every statement is scoped to the caller's tenant (and row-level
  * security is set for it), PHI columns are sealed before they leave the process and opened after they return,
  * every write commits with its audit event, and every read of PHI is audited before it is returned.
  */
 export abstract class TenantScopedRepository<R extends StoredRecord> {
-  private readonly sealed: (keyof R & string)[];
   private readonly selectList: string;
 
   protected constructor(protected readonly definition: TableDefinition<R>, private readonly kit: PersistenceKit) {
-    this.sealed = sealedColumns(definition);
     this.selectList = this.entries().map(([, spec]) => spec.column).join(', ');
   }
 
@@ -61,22 +72,41 @@ export abstract class TenantScopedRepository<R extends StoredRecord> {
   }
 
   protected async findMany(where: Where<R>, read: ReadOptions<R> = {}, options: AuditOptions = {}): Promise<R[]> {
+    return this.select(where, this.keys(), read, options) as Promise<R[]>;
+  }
+
+  /**
+   * Only the named properties (and id). Reading no sealed column reads no PHI, so it is not audited as a read:
+   * the hot paths that check state (sessions, membership) stay cheap.
+   */
+  protected findColumns<K extends keyof R & string>(where: Where<R>, keys: readonly K[], read: ReadOptions<R> = {}): Promise<Pick<R, K | 'id'>[]> {
+    return this.select(where, [...new Set<keyof R & string>(['id', ...keys])], read, {}) as Promise<Pick<R, K | 'id'>[]>;
+  }
+
+  private async select(where: Where<R>, keys: (keyof R & string)[], read: ReadOptions<R>, options: AuditOptions): Promise<Partial<R>[]> {
     const tenantId = this.scopeOf(where.tenantId);
+    const readsPhi = keys.some((key) => this.definition.columns[key].sealed === true);
     const records = await this.kit.transactions.run(tenantId, async (tx) => {
       const { clause, params } = await this.whereClause(where);
+      this.rangeClause(read.range, clause, params);
+      const matched = await this.matchingClause(tenantId, read.matching, params);
+      if (matched === null) return [];
+      const conditions = [...clause, ...matched].join(' AND ');
       const order = this.orderClause(read.orderBy);
       const limit = read.limit === undefined ? '' : ` LIMIT ${Math.max(0, Math.floor(read.limit))}`;
-      const { rows } = await tx.query<DbRow>(`SELECT ${this.selectList} FROM ${this.definition.table} WHERE ${clause}${order}${limit}`, params);
-      return Promise.all(rows.map((row) => this.fromRow(tenantId, row)));
+      const columns = keys.map((key) => this.columnOf(key)).join(', ');
+      const { rows } = await tx.query<DbRow>(`SELECT ${columns} FROM ${this.definition.table} WHERE ${conditions}${order}${limit}`, params);
+      return Promise.all(rows.map((row) => this.fromRow(tenantId, row, keys)));
     });
-    if (this.sealed.length > 0) {
+    if (readsPhi) {
+      const ids = records.map((record) => String(record.id));
       await this.kit.audit.record({
         action: options.auditAction ?? `${this.definition.resourceType}.read`,
         outcome: 'success',
         tenantId,
         resourceType: this.definition.resourceType,
-        resourceId: records.length === 1 ? records[0].id : undefined,
-        details: { count: records.length, ids: records.slice(0, 100).map((r) => r.id), ...options.auditDetails },
+        resourceId: ids.length === 1 ? ids[0] : undefined,
+        details: { count: ids.length, ids: ids.slice(0, 100), ...options.auditDetails },
       });
     }
     return records;
@@ -87,12 +117,13 @@ export abstract class TenantScopedRepository<R extends StoredRecord> {
     const id = this.definition.tenantColumn === this.columnOf('id') ? tenantId : (values.id ?? randomUUID());
     const record = { ...values, id } as unknown as Partial<R>;
     return this.write(tenantId, async (tx) => {
-      const { columns, params } = await this.toColumns(tenantId, id, record);
+      const { columns, params, searchTokens } = await this.toColumns(tenantId, id, record);
       const placeholders = params.map((_, i) => `$${i + 1}`).join(', ');
       const { rows } = await tx.query<DbRow>(
         `INSERT INTO ${this.definition.table} (${columns.join(', ')}) VALUES (${placeholders}) RETURNING ${this.selectList}`,
         params,
       );
+      await writeSearchTokens(tx, tenantId, id, searchTokens, false);
       await this.kit.audit.recordInTransaction(tx, {
         action: options.auditAction ?? `${this.definition.resourceType}.create`,
         outcome: 'success',
@@ -109,16 +140,16 @@ export abstract class TenantScopedRepository<R extends StoredRecord> {
     const tenantId = this.scopeOf(ref.tenantId);
     const changes = patch as Partial<R>;
     return this.write(tenantId, async (tx) => {
-      const { columns, params } = await this.toColumns(tenantId, ref.id, changes);
+      const { columns, params, searchTokens } = await this.toColumns(tenantId, ref.id, changes);
       if (columns.length === 0) throw new Error('update with an empty patch');
       const assignments = columns.map((column, i) => `${column} = $${i + 3}`).join(', ');
-      const touch = 'updatedAt' in this.definition.columns ? ', updated_at = now()' : '';
       const { rows } = await tx.query<DbRow>(
-        `UPDATE ${this.definition.table} SET ${assignments}${touch}
+        `UPDATE ${this.definition.table} SET ${assignments}${this.touch()}
          WHERE ${this.definition.tenantColumn} = $1 AND ${this.columnOf('id')} = $2 RETURNING ${this.selectList}`,
         [tenantId, ref.id, ...params],
       );
       if (rows.length === 0) return null;
+      await writeSearchTokens(tx, tenantId, ref.id, searchTokens, true);
       await this.kit.audit.recordInTransaction(tx, {
         action: options.auditAction ?? `${this.definition.resourceType}.update`,
         outcome: 'success',
@@ -126,7 +157,40 @@ export abstract class TenantScopedRepository<R extends StoredRecord> {
         resourceId: ref.id,
         details: { fields: Object.keys(changes).sort(), ...options.auditDetails },
       });
-      return this.fromRow(tenantId, rows[0]);
+      return this.fromRow(tenantId, rows[0], this.keys()) as Promise<R>;
+    });
+  }
+
+  /**
+   * A conditional update of every row matching `where` (state transitions such as "spend this token if it is
+   * unspent"), in one statement; returns the rows it changed, with plain columns only. One audit event names them.
+   */
+  protected async updateWhere(where: Where<R>, patch: Patch<R>, options: AuditOptions = {}): Promise<StoredRecord[]> {
+    const tenantId = this.scopeOf(where.tenantId);
+    const changes = patch as Partial<R>;
+    if (this.keysOf(changes).some((key) => this.definition.columns[key].sealed === true)) {
+      throw new Error('updateWhere writes plain columns only; sealed values are bound to one row');
+    }
+    return this.write(tenantId, async (tx) => {
+      const { clause, params } = await this.whereClause(where);
+      const { columns, params: values } = await this.toColumns(tenantId, '', changes);
+      if (columns.length === 0) throw new Error('update with an empty patch');
+      const assignments = columns.map((column, i) => `${column} = $${params.length + i + 1}`).join(', ');
+      const { rows } = await tx.query<DbRow>(
+        `UPDATE ${this.definition.table} SET ${assignments}${this.touch()} WHERE ${clause.join(' AND ')} RETURNING ${this.columnOf('id')}`,
+        [...params, ...values],
+      );
+      const ids = rows.map((row) => String(row[this.columnOf('id')]));
+      if (ids.length > 0) {
+        await this.kit.audit.recordInTransaction(tx, {
+          action: options.auditAction ?? `${this.definition.resourceType}.update`,
+          outcome: 'success',
+          resourceType: this.definition.resourceType,
+          resourceId: ids.length === 1 ? ids[0] : undefined,
+          details: { fields: Object.keys(changes).sort(), count: ids.length, ids: ids.slice(0, 100), ...options.auditDetails },
+        });
+      }
+      return ids.map((id) => ({ id }));
     });
   }
 
@@ -179,13 +243,25 @@ export abstract class TenantScopedRepository<R extends StoredRecord> {
     return Object.entries(this.definition.columns) as [keyof R & string, ColumnSpec][];
   }
 
+  private keys(): (keyof R & string)[] {
+    return Object.keys(this.definition.columns) as (keyof R & string)[];
+  }
+
+  private keysOf(values: Partial<R>): (keyof R & string)[] {
+    return (Object.keys(values) as (keyof R & string)[]).filter((key) => values[key] !== undefined);
+  }
+
+  private touch(): string {
+    return 'updatedAt' in this.definition.columns ? ', updated_at = now()' : '';
+  }
+
   private columnOf(key: keyof R & string): string {
     return this.definition.columns[key].column;
   }
 
-  private async whereClause(where: Where<R>): Promise<{ clause: string; params: unknown[] }> {
+  private async whereClause(where: Where<R>): Promise<{ clause: string[]; params: unknown[] }> {
     const params: unknown[] = [where.tenantId];
-    const conditions = [`${this.definition.tenantColumn} = $1`];
+    const clause = [`${this.definition.tenantColumn} = $1`];
     for (const [key, value] of Object.entries(where) as [keyof R & string, unknown][]) {
       if (key === 'tenantId' || value === undefined) continue;
       const spec = this.definition.columns[key];
@@ -194,15 +270,40 @@ export abstract class TenantScopedRepository<R extends StoredRecord> {
         if (!spec.blindIndex) throw new Error(`${key} is sealed and has no blind index to filter on`);
         const indexKey = await this.kit.keys.current(where.tenantId, 'index');
         params.push(blindIndex(indexKey.key, spec.blindIndex.normalize(String(value))));
-        conditions.push(`${spec.blindIndex.column} = $${params.length}`);
+        clause.push(`${spec.blindIndex.column} = $${params.length}`);
       } else if (value === null) {
-        conditions.push(`${spec.column} IS NULL`);
+        clause.push(`${spec.column} IS NULL`);
       } else {
         params.push(value);
-        conditions.push(`${spec.column} = $${params.length}`);
+        clause.push(`${spec.column} = $${params.length}`);
       }
     }
-    return { clause: conditions.join(' AND '), params };
+    return { clause, params };
+  }
+
+  private rangeClause(range: ReadOptions<R>['range'], clause: string[], params: unknown[]): void {
+    for (const [key, bounds] of Object.entries(range ?? {}) as [keyof R & string, Bounds<unknown>][]) {
+      const spec = this.definition.columns[key];
+      if (spec.sealed) throw new Error(`${key} is sealed: its order is not stored`);
+      for (const [bound, value] of Object.entries(bounds) as [keyof Bounds<unknown>, unknown][]) {
+        if (value === undefined) continue;
+        params.push(value);
+        clause.push(`${spec.column} ${RANGE_OPERATORS[bound]} $${params.length}`);
+      }
+    }
+  }
+
+  /** The condition for ReadOptions.matching, or null when the query has no usable term (nothing matches). */
+  private async matchingClause(tenantId: string, matching: ReadOptions<R>['matching'], params: unknown[]): Promise<string[] | null> {
+    if (!matching) return [];
+    const spec = this.definition.columns[matching.key];
+    if (!spec.sealed || !spec.searchTokens) throw new Error(`${matching.key} has no search tokens`);
+    const terms = spec.searchTokens.termsOf(matching.query);
+    if (terms.length === 0) return null;
+    const indexKey = await this.kit.keys.current(tenantId, 'index');
+    params.push(terms.map((term) => searchTokenHash(indexKey.key, this.definition.table, spec.column, term)), terms.length);
+    return [`${this.columnOf('id')} IN (SELECT row_id FROM ${spec.searchTokens.table} WHERE tenant_id = $1 AND token = ANY($${params.length - 1}::bytea[])
+      GROUP BY row_id HAVING count(DISTINCT token) = $${params.length})`];
   }
 
   private orderClause(orderBy: ReadOptions<R>['orderBy']): string {
@@ -212,10 +313,11 @@ export abstract class TenantScopedRepository<R extends StoredRecord> {
     return parts.length > 0 ? ` ORDER BY ${parts.join(', ')}` : '';
   }
 
-  /** Column names and parameters for the given properties, PHI sealed and blind-indexed. */
-  private async toColumns(tenantId: string, rowId: string, values: Partial<R>): Promise<{ columns: string[]; params: unknown[] }> {
+  /** Column names and parameters for the given properties, PHI sealed, blind-indexed and search-tokenised. */
+  private async toColumns(tenantId: string, rowId: string, values: Partial<R>): Promise<ColumnValues> {
     const columns: string[] = [];
     const params: unknown[] = [];
+    const searchTokens: SearchTokenWrite[] = [];
     for (const [key, value] of Object.entries(values) as [keyof R & string, unknown][]) {
       if (value === undefined) continue;
       const spec = this.definition.columns[key];
@@ -227,27 +329,34 @@ export abstract class TenantScopedRepository<R extends StoredRecord> {
         const dataKey = await this.kit.keys.current(tenantId, 'data');
         columns.push(spec.column);
         params.push(seal(dataKey.key, dataKey.version, value, { tenantId, table: this.definition.table, column: spec.column, rowId }));
-        if (spec.blindIndex) {
+        if (spec.blindIndex || spec.searchTokens) {
           const indexKey = await this.kit.keys.current(tenantId, 'index');
-          columns.push(spec.blindIndex.column);
-          params.push(blindIndex(indexKey.key, spec.blindIndex.normalize(value)));
+          if (spec.blindIndex) {
+            columns.push(spec.blindIndex.column);
+            params.push(blindIndex(indexKey.key, spec.blindIndex.normalize(value)));
+          }
+          if (spec.searchTokens) {
+            const tokens = spec.searchTokens.tokensOf(value).map((token) => searchTokenHash(indexKey.key, this.definition.table, spec.column, token));
+            searchTokens.push({ table: spec.searchTokens.table, tokens });
+          }
         }
       } else if (!columns.includes(spec.column)) {
         columns.push(spec.column);
         params.push(value);
       }
     }
-    return { columns, params };
+    return { columns, params, searchTokens };
   }
 
-  private async fromRow(tenantId: string, row: DbRow): Promise<R> {
+  private async fromRow(tenantId: string, row: DbRow, keys: (keyof R & string)[]): Promise<Partial<R>> {
     const record: Record<string, unknown> = {};
     const rowId = String(row[this.columnOf('id')]);
-    for (const [key, spec] of this.entries()) {
+    for (const key of keys) {
+      const spec = this.definition.columns[key];
       const stored = row[spec.column];
       record[key] = spec.sealed && stored !== null ? await this.openValue(tenantId, rowId, spec.column, stored) : stored;
     }
-    return record as R;
+    return record as Partial<R>;
   }
 
   private async openValue(tenantId: string, rowId: string, column: string, stored: unknown): Promise<string> {
@@ -268,5 +377,32 @@ export abstract class TenantScopedRepository<R extends StoredRecord> {
       record[key] = spec.sealed ? (values[key] ?? null) : row[spec.column];
     }
     return record as R;
+  }
+}
+
+interface SearchTokenWrite {
+  table: string;
+  tokens: Buffer[];
+}
+
+interface ColumnValues {
+  columns: string[];
+  params: unknown[];
+  searchTokens: SearchTokenWrite[];
+}
+
+/** Domain-separated so the same word in two columns (or tables) yields unrelated tokens. */
+function searchTokenHash(key: KeyObject, table: string, column: string, token: string): Buffer {
+  return blindIndex(key, `${table}.${column}\u0000${token}`);
+}
+
+async function writeSearchTokens(tx: TenantTx, tenantId: string, rowId: string, writes: SearchTokenWrite[], replace: boolean): Promise<void> {
+  for (const { table, tokens } of writes) {
+    if (replace) await tx.query(`DELETE FROM ${table} WHERE tenant_id = $1 AND row_id = $2`, [tenantId, rowId]);
+    if (tokens.length === 0) continue;
+    await tx.query(
+      `INSERT INTO ${table} (tenant_id, row_id, token) SELECT $1, $2, unnest($3::bytea[]) ON CONFLICT DO NOTHING`,
+      [tenantId, rowId, tokens],
+    );
   }
 }
