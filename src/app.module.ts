@@ -1,6 +1,8 @@
 import { DynamicModule, Module, Type } from '@nestjs/common';
-import { APP_FILTER, APP_INTERCEPTOR } from '@nestjs/core';
+import { APP_FILTER, APP_GUARD, APP_INTERCEPTOR } from '@nestjs/core';
 import { LoggerModule } from 'nestjs-pino';
+import { IdentityModule } from './modules/identity/identity.module';
+import { AccessGuard } from './platform/auth/access.guard';
 import { HttpAuditInterceptor, HttpErrorAuditHook } from './platform/audit/http-audit';
 import { RequestContextInterceptor } from './platform/context/request-context.interceptor';
 import { ERROR_AUDIT_HOOK, HttpErrorFilter } from './platform/http/error.filter';
@@ -17,8 +19,9 @@ export interface AppModuleOptions {
 }
 
 /**
- * The request path: RequestContextInterceptor (who, which request) → HttpAuditInterceptor (audited before the
- * answer leaves) → validation → controller; HttpErrorFilter turns every error into the envelope.
+ * The request path: AccessGuard (deny by default: public, or a permission of policies/roles.json held by a live
+ * session) → RequestContextInterceptor (who, which tenant, which request) → HttpAuditInterceptor (audited before
+ * the answer leaves) → validation → controller; HttpErrorFilter turns every error into the envelope.
  */
 @Module({})
 export class AppModule {
@@ -28,9 +31,11 @@ export class AppModule {
       imports: [
         LoggerModule.forRoot(loggerModuleOptions({ level: options.platform.config.LOG_LEVEL })),
         PlatformModule.forPlatform(options.platform),
+        IdentityModule,
       ],
       controllers: [HealthController, MetricsController, ...(options.extraControllers ?? [])],
       providers: [
+        { provide: APP_GUARD, useClass: AccessGuard },
         { provide: APP_INTERCEPTOR, useClass: RequestContextInterceptor },
         { provide: APP_INTERCEPTOR, useClass: HttpAuditInterceptor },
         { provide: ERROR_AUDIT_HOOK, useClass: HttpErrorAuditHook },

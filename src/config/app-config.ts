@@ -1,5 +1,5 @@
 import { plainToInstance, Transform } from 'class-transformer';
-import { IsBoolean, IsIn, IsInt, IsOptional, IsString, IsUrl, Max, Min, MinLength, validateSync } from 'class-validator';
+import { IsBoolean, IsIn, IsInt, IsOptional, IsString, IsUrl, Length, Max, Min, MinLength, validateSync } from 'class-validator';
 
 const toBoolean = ({ value }: { value: unknown }): unknown =>
   value === 'true' || value === '1' ? true : value === 'false' || value === '0' ? false : value;
@@ -90,6 +90,26 @@ export class AppConfig {
 
   @Transform(emptyAsAbsent) @IsOptional() @IsUrl({ require_tld: false })
   OTEL_EXPORTER_OTLP_ENDPOINT?: string;
+
+  /** The `iss` of every access token, enforced on verification. */
+  @IsString() @Length(1, 200)
+  JWT_ISSUER = 'urn:sealed-channels';
+
+  /** The `aud` of every access token, enforced on verification. */
+  @IsString() @Length(1, 200)
+  JWT_AUDIENCE = 'sealed-channels-api';
+
+  /** How long a revoked session's access tokens may still pass on another instance (per-process cache). */
+  @Transform(toInteger) @IsInt() @Min(0) @Max(5000)
+  SESSION_CHECK_CACHE_MS = 2000;
+
+  /** Failed logins per account and IP before each further failure doubles a delay (1 s, 2 s, 4 s … 15 min). */
+  @Transform(toInteger) @IsInt() @Min(1) @Max(1000)
+  LOGIN_FREE_FAILURES = 5;
+
+  /** Failed logins per IP (any account) in 15 minutes before that IP is refused for the rest of the window. */
+  @Transform(toInteger) @IsInt() @Min(1) @Max(1_000_000)
+  LOGIN_MAX_FAILURES_PER_IP = 100;
 }
 
 export interface ConfigProblem {

@@ -1,9 +1,13 @@
 import { DynamicModule, Global, Inject, Injectable, Module, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import { AuditSealingJob } from './audit/audit-sealing.job';
+import { AppConfig } from '../config/app-config';
 import { AuditWriter } from './audit/audit.writer';
+import { SigningKeyRing } from './auth/signing-keys';
 import { CACHE } from './cache/cache.port';
 import { HEALTH_INDICATORS } from './observability/health-indicator';
+import { TenantDirectory } from './persistence/tenant-directory';
 import { PersistenceKit } from './persistence/tenant-scoped.repository';
+import { RateLimiters } from './rate-limit/rate-limiters';
 import { Platform } from './platform';
 import { REALTIME_PUBLISHER } from './realtime/realtime-publisher.port';
 import { OBJECT_STORE } from './storage/object-store.port';
@@ -33,6 +37,10 @@ export class PlatformModule {
       module: PlatformModule,
       providers: [
         { provide: PLATFORM, useValue: platform },
+        { provide: AppConfig, useValue: platform.config },
+        { provide: SigningKeyRing, useValue: platform.signingKeys },
+        { provide: RateLimiters, useValue: platform.rateLimiters },
+        { provide: TenantDirectory, useValue: platform.tenantDirectory },
         { provide: AuditWriter, useValue: platform.audit },
         { provide: PersistenceKit, useValue: platform.persistence },
         { provide: HEALTH_INDICATORS, useValue: platform.healthIndicators },
@@ -42,7 +50,7 @@ export class PlatformModule {
         { provide: AuditSealingJob, useFactory: () => new AuditSealingJob(platform.auditSealer, platform.config.AUDIT_SEAL_INTERVAL_MS) },
         { provide: PlatformLifecycle, useClass: PlatformLifecycle },
       ],
-      exports: [PLATFORM, AuditWriter, PersistenceKit, HEALTH_INDICATORS, CACHE, OBJECT_STORE, REALTIME_PUBLISHER],
+      exports: [PLATFORM, AppConfig, SigningKeyRing, RateLimiters, TenantDirectory, AuditWriter, PersistenceKit, HEALTH_INDICATORS, CACHE, OBJECT_STORE, REALTIME_PUBLISHER],
     };
   }
 }

@@ -4,9 +4,11 @@ import { AppConfig, embeddedDefaults } from '../config/app-config';
 import { AuditSealer } from './audit/audit.sealer';
 import { AuditVerifier } from './audit/audit.verifier';
 import { AuditWriter } from './audit/audit.writer';
+import { SigningKeyRepository } from './auth/signing-key.repository';
+import { SigningKeyRing } from './auth/signing-keys';
 import { Cache } from './cache/cache.port';
 import { MemoryCache } from './cache/memory.cache';
-import { RedisCache } from './cache/redis.cache';
+import { createRedisClient, RedisCache } from './cache/redis.cache';
 import { AwsKmsKeyProvider } from './crypto/aws-kms.key-provider';
 import { DataKeyCache } from './crypto/data-key-cache';
 import { KeyProvider } from './crypto/key-provider.port';
@@ -17,6 +19,7 @@ import { startEmbeddedPostgres } from './database/embedded-postgres';
 import { TenantTransactions } from './database/tenant-transactions';
 import { HealthIndicator } from './observability/health-indicator';
 import { PersistenceKit } from './persistence/tenant-scoped.repository';
+import { RateLimiters } from './rate-limit/rate-limiters';
 import { TenantDirectory } from './persistence/tenant-directory';
 import { CentrifugoPublisher } from './realtime/centrifugo.publisher';
 import { InProcessPublisher } from './realtime/in-process.publisher';
@@ -38,6 +41,10 @@ export interface Platform {
   persistence: PersistenceKit;
   tenantDirectory: TenantDirectory;
   cache: Cache;
+  /** Shared counters (Redis with a per-process fallback, or memory alone). */
+  rateLimiters: RateLimiters;
+  /** The service's JWT signing keys (ES256), sealed at rest. */
+  signingKeys: SigningKeyRing;
   objectStore: ObjectStore;
   realtime: RealtimePublisher;
   healthIndicators: HealthIndicator[];
@@ -98,9 +105,11 @@ export async function createPlatform(config: AppConfig, logger: PinoLogger, over
       maxConcurrentBatches: Math.max(1, Math.floor(config.DATABASE_POOL_SIZE / 4)),
     });
 
-    const cache: Cache = config.REDIS_URL
-      ? new RedisCache({ url: config.REDIS_URL, onError: (error) => logger.warn({ component: 'redis', err: error.message }, 'cache connection error') })
-      : new MemoryCache();
+    const redis = config.REDIS_URL
+      ? createRedisClient({ url: config.REDIS_URL, onError: (error) => logger.warn({ component: 'redis', err: error.message }, 'redis connection error') })
+      : undefined;
+    if (redis) closers.push(async () => { await redis.quit().catch(() => redis.disconnect()); });
+    const cache: Cache = redis ? new RedisCache(redis) : new MemoryCache();
     closers.push(() => cache.close());
     const objectStore: ObjectStore = config.S3_BUCKET
       ? new S3ObjectStore({ bucket: config.S3_BUCKET, region: config.AWS_REGION ?? 'us-east-1', endpoint: config.S3_ENDPOINT, forcePathStyle: config.S3_FORCE_PATH_STYLE })
@@ -118,6 +127,7 @@ export async function createPlatform(config: AppConfig, logger: PinoLogger, over
       { component: 'realtime', check: async () => { await realtime.ping(); return { backend: realtime.backend }; } },
     ];
 
+    const persistence = new PersistenceKit(transactions, keys, audit);
     return {
       config,
       dataSources,
@@ -127,9 +137,11 @@ export async function createPlatform(config: AppConfig, logger: PinoLogger, over
       audit,
       auditSealer: new AuditSealer(dataSources.owner, keys),
       auditVerifier: new AuditVerifier(transactions, keys),
-      persistence: new PersistenceKit(transactions, keys, audit),
+      persistence,
       tenantDirectory: new TenantDirectory(dataSources.app),
       cache,
+      rateLimiters: new RateLimiters(redis),
+      signingKeys: new SigningKeyRing(new SigningKeyRepository(persistence)),
       objectStore,
       realtime,
       healthIndicators,

@@ -1,6 +1,8 @@
+import { Role } from '../../platform/auth/principal';
 import { TableDefinition } from '../../platform/persistence/table-definition';
+import { wordPrefixTokens } from '../../platform/persistence/word-prefix-tokens';
 
-export type UserRole = 'member' | 'tenant_admin' | 'compliance_officer';
+export type UserRole = Role;
 export type UserStatus = 'active' | 'disabled';
 
 export interface UserRecord {
@@ -19,7 +21,10 @@ export function normalizeEmail(email: string): string {
   return email.trim().toLowerCase();
 }
 
-/** Email and display name are PHI: sealed, with a blind index for exact email lookup. */
+/** Display names are found by word prefix (two characters or more) through blind tokens, never plaintext. */
+export const displayNameSearch = wordPrefixTokens({ table: 'app_user_display_name_token', minPrefix: 2, maxPrefix: 20 });
+
+/** Email and display name are PHI: sealed, with a blind index for exact email lookup and tokens for name search. */
 export const userTable: TableDefinition<UserRecord> = {
   table: 'app_user',
   resourceType: 'user',
@@ -28,7 +33,7 @@ export const userTable: TableDefinition<UserRecord> = {
     id: { column: 'id' },
     tenantId: { column: 'tenant_id' },
     email: { column: 'email_sealed', sealed: true, blindIndex: { column: 'email_bidx', normalize: normalizeEmail } },
-    displayName: { column: 'display_name_sealed', sealed: true },
+    displayName: { column: 'display_name_sealed', sealed: true, searchTokens: displayNameSearch },
     role: { column: 'role' },
     status: { column: 'status' },
     passwordHash: { column: 'password_hash' },

@@ -36,7 +36,7 @@ async function recordRequest(audit: AuditWriter, request: FastifyRequest, status
   const record = (): Promise<void> => audit.record({
     action,
     outcome: outcomeOf(status),
-    details: { method: request.method, route: routeOf(request) ?? 'unmatched', status },
+    details: { ...currentContext()?.auditNotes, method: request.method, route: routeOf(request) ?? 'unmatched', status },
   });
   await (currentContext() ? record() : runInContext(contextFromRequest(request), record));
 }

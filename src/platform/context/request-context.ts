@@ -17,6 +17,8 @@ export interface RequestContext {
   tenantId?: string;
   ip?: string;
   userAgent?: string;
+  /** Ids and reasons a handler adds to this request's audit event (for example why a login was refused). */
+  auditNotes?: Record<string, string>;
 }
 
 const storage = new AsyncLocalStorage<RequestContext>();
@@ -27,6 +29,26 @@ export function runInContext<T>(context: RequestContext, work: () => T): T {
 
 export function currentContext(): RequestContext | undefined {
   return storage.getStore();
+}
+
+/**
+ * Binds the rest of this request to a caller identified inside the handler (login, refresh), so that its
+ * repositories are scoped to that tenant and its audit event names that actor.
+ */
+export function bindCaller(actor: Actor, tenantId?: string): void {
+  const context = storage.getStore();
+  if (!context) throw new Error('bindCaller outside a request context');
+  if (context.tenantId !== undefined && tenantId !== undefined && context.tenantId !== tenantId) {
+    throw new Error('a request context is bound to one tenant');
+  }
+  context.actor = actor;
+  if (tenantId !== undefined) context.tenantId = tenantId;
+}
+
+/** Adds ids or reason codes (never PHI) to this request's audit event. */
+export function annotateAudit(notes: Record<string, string>): void {
+  const context = storage.getStore();
+  if (context) context.auditNotes = { ...context.auditNotes, ...notes };
 }
 
 export function cliContext(command: string): RequestContext {

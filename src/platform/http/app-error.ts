@@ -75,3 +75,14 @@ export class ForbiddenError extends AppError {
     super(code, 403, message);
   }
 }
+
+export type UnauthenticatedReason = 'missing_token' | 'invalid_token' | 'session_ended';
+
+/** No usable access token. The reason tells a client whether refreshing can help; never why a token failed in detail. */
+export class UnauthenticatedError extends AppError {
+  constructor(reason: UnauthenticatedReason) {
+    super(ErrorCode.UNAUTHENTICATED, 401, 'A valid access token is required.', { reason }, {
+      'WWW-Authenticate': reason === 'missing_token' ? 'Bearer' : 'Bearer error="invalid_token"',
+    });
+  }
+}

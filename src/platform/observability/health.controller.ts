@@ -1,6 +1,7 @@
 import { Controller, Get, Inject, Logger, Optional, Res } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
 import { AppError } from '../http/app-error';
+import { Public } from '../auth/access.decorators';
 import { SkipHttpAudit } from '../http/skip-http-audit.decorator';
 import { HEALTH_INDICATORS, type HealthIndicator } from './health-indicator';
 
@@ -71,6 +72,7 @@ function publicReason(error: unknown): string {
 }
 
 /** Probes for the orchestrator; public, and not audited (see SkipHttpAudit). */
+@Public()
 @SkipHttpAudit()
 @Controller('health')
 export class HealthController {

@@ -3,6 +3,7 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { ApiExcludeController } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Public } from '../auth/access.decorators';
 import { SkipHttpAudit } from '../http/skip-http-audit.decorator';
 
 /** Ours, not prom-client's global registry: nothing a dependency registers is exposed by accident. */
@@ -35,6 +36,7 @@ export function registerHttpMetrics(app: NestFastifyApplication): void {
 }
 
 @ApiExcludeController()
+@Public()
 @SkipHttpAudit()
 @Controller('metrics')
 export class MetricsController {

@@ -50,6 +50,12 @@ export interface AuditOptions {
   auditDetails?: AuditDetails;
 }
 
+export interface ConditionalUpdateOptions<R, K> extends AuditOptions {
+  range?: ReadOptions<R>['range'];
+  /** Plain columns to return for each changed row, besides its id. */
+  returning?: readonly K[];
+}
+
 type DbRow = Record<string, unknown>;
 
 const RANGE_OPERATORS: Record<keyof Bounds<unknown>, string> = { gt: '>', gte: '>=', lt: '<', lte: '<=' };
@@ -144,7 +150,7 @@ export abstract class TenantScopedRepository<R extends StoredRecord> {
       if (columns.length === 0) throw new Error('update with an empty patch');
       const assignments = columns.map((column, i) => `${column} = $${i + 3}`).join(', ');
       const { rows } = await tx.query<DbRow>(
-        `UPDATE ${this.definition.table} SET ${assignments}${this.touch()}
+        `UPDATE ${this.definition.table} SET ${assignments}${this.updatedAtAssignment()}
          WHERE ${this.definition.tenantColumn} = $1 AND ${this.columnOf('id')} = $2 RETURNING ${this.selectList}`,
         [tenantId, ref.id, ...params],
       );
@@ -162,25 +168,34 @@ export abstract class TenantScopedRepository<R extends StoredRecord> {
   }
 
   /**
-   * A conditional update of every row matching `where` (state transitions such as "spend this token if it is
-   * unspent"), in one statement; returns the rows it changed, with plain columns only. One audit event names them.
+   * A conditional update of every row matching `where` and `range` (state transitions such as "spend this token
+   * if it is unspent"), in one statement; returns the changed rows' id and `returning` plain columns. One audit
+   * event names them all.
    */
-  protected async updateWhere(where: Where<R>, patch: Patch<R>, options: AuditOptions = {}): Promise<StoredRecord[]> {
+  protected async updateWhere<K extends keyof R & string = 'id'>(
+    where: Where<R>,
+    patch: Patch<R>,
+    options: ConditionalUpdateOptions<R, K> = {},
+  ): Promise<Pick<R, K | 'id'>[]> {
     const tenantId = this.scopeOf(where.tenantId);
     const changes = patch as Partial<R>;
-    if (this.keysOf(changes).some((key) => this.definition.columns[key].sealed === true)) {
-      throw new Error('updateWhere writes plain columns only; sealed values are bound to one row');
+    const returning = [...new Set<keyof R & string>(['id', ...(options.returning ?? [])])];
+    if ([...this.keysOf(changes), ...returning].some((key) => this.definition.columns[key].sealed === true)) {
+      throw new Error('updateWhere writes and returns plain columns only; sealed values are bound to one row');
     }
     return this.write(tenantId, async (tx) => {
       const { clause, params } = await this.whereClause(where);
+      this.rangeClause(options.range, clause, params);
       const { columns, params: values } = await this.toColumns(tenantId, '', changes);
       if (columns.length === 0) throw new Error('update with an empty patch');
       const assignments = columns.map((column, i) => `${column} = $${params.length + i + 1}`).join(', ');
       const { rows } = await tx.query<DbRow>(
-        `UPDATE ${this.definition.table} SET ${assignments}${this.touch()} WHERE ${clause.join(' AND ')} RETURNING ${this.columnOf('id')}`,
+        `UPDATE ${this.definition.table} SET ${assignments}${this.updatedAtAssignment()} WHERE ${clause.join(' AND ')}
+         RETURNING ${returning.map((key) => this.columnOf(key)).join(', ')}`,
         [...params, ...values],
       );
-      const ids = rows.map((row) => String(row[this.columnOf('id')]));
+      const records = await Promise.all(rows.map((row) => this.fromRow(tenantId, row, returning)));
+      const ids = records.map((record) => String(record.id));
       if (ids.length > 0) {
         await this.kit.audit.recordInTransaction(tx, {
           action: options.auditAction ?? `${this.definition.resourceType}.update`,
@@ -190,7 +205,7 @@ export abstract class TenantScopedRepository<R extends StoredRecord> {
           details: { fields: Object.keys(changes).sort(), count: ids.length, ids: ids.slice(0, 100), ...options.auditDetails },
         });
       }
-      return ids.map((id) => ({ id }));
+      return records as Pick<R, K | 'id'>[];
     });
   }
 
@@ -251,7 +266,7 @@ export abstract class TenantScopedRepository<R extends StoredRecord> {
     return (Object.keys(values) as (keyof R & string)[]).filter((key) => values[key] !== undefined);
   }
 
-  private touch(): string {
+  private updatedAtAssignment(): string {
     return 'updatedAt' in this.definition.columns ? ', updated_at = now()' : '';
   }
 

@@ -3,6 +3,7 @@ import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { IsString, MaxLength } from 'class-validator';
 import { createHttpApp } from '../../../src/create-app';
 import { UserRepository } from '../../../src/modules/identity/user.repository';
+import { Public } from '../../../src/platform/auth/access.decorators';
 import { AuditAction } from '../../../src/platform/audit/http-audit';
 import { PLATFORM_TENANT_ID } from '../../../src/platform/audit/audit-event';
 import { NotFoundError } from '../../../src/platform/http/app-error';
@@ -32,6 +33,7 @@ class NoTokenGuard implements CanActivate {
 }
 
 /** Exercises the platform's request path; not part of the product. */
+@Public()
 @Controller('probe')
 class ProbeController {
   private readonly users: UserRepository;

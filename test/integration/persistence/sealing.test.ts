@@ -25,7 +25,7 @@ describe('PHI sealed at the repository', () => {
     const canary = `CANARY-${Date.now()}-phi`;
     const tenant = await provisionTenant(platform, `${canary.toLowerCase()}@clinic.test`);
     const user = await users.create({ tenantId: tenant.tenantId, email: `second-${canary}@clinic.test`, displayName: `Patient ${canary}`, role: 'member', passwordHash: null });
-    await users.rename(tenant.tenantId, user.id, `Renamed ${canary}`);
+    await users.change(tenant.tenantId, user.id, { displayName: `Renamed ${canary}` });
     expect((await users.findById(tenant.tenantId, user.id))?.displayName).toBe(`Renamed ${canary}`);
 
     const dump = execFileSync('pg_dump', ['--data-only', workerDatabaseUrl()], { maxBuffer: 512 * 1024 * 1024 }).toString();

@@ -21,7 +21,7 @@ describe('tenant isolation', () => {
 
     expect(await users.findById(a.tenantId, bob.id)).toBeNull();
     expect(await users.findByEmail(a.tenantId, 'bob@b.test')).toBeNull();
-    expect(await users.rename(a.tenantId, bob.id, 'Hijacked')).toBeNull();
+    expect(await users.change(a.tenantId, bob.id, { displayName: 'Hijacked' })).toBeNull();
     expect((await users.findById(b.tenantId, bob.id))?.displayName).toBe('Bob');
     // the same email may exist in two tenants: the blind index is per tenant
     await expect(users.create({ tenantId: a.tenantId, email: 'bob@b.test', displayName: 'Other Bob', role: 'member', passwordHash: null })).resolves.toBeDefined();
@@ -33,7 +33,7 @@ describe('tenant isolation', () => {
     const context = { requestId: 'req-1', actor: { type: 'user' as const, id: a.adminUserId }, tenantId: a.tenantId };
     await runInContext(context, async () => {
       await expect(users.findById(b.tenantId, b.adminUserId)).rejects.toMatchObject({ code: ErrorCode.TENANT_SCOPE_VIOLATION, status: 404 });
-      await expect(users.rename(b.tenantId, b.adminUserId, 'x')).rejects.toMatchObject({ status: 404 });
+      await expect(users.change(b.tenantId, b.adminUserId, { displayName: 'x' })).rejects.toMatchObject({ status: 404 });
     });
   });
 

@@ -1,0 +1,81 @@
+import { Global, Module } from '@nestjs/common';
+import { AccessTokenIssuer } from '../../platform/auth/access-token';
+import { AccessTokenStrategy } from '../../platform/auth/access-token.strategy';
+import { AccessTokenGuard } from '../../platform/auth/access.guard';
+import { RolePolicy } from '../../platform/auth/role-policy';
+import { SessionLiveness } from '../../platform/auth/session-liveness';
+import { SigningKeyRing } from '../../platform/auth/signing-keys';
+import { PersistenceKit } from '../../platform/persistence/tenant-scoped.repository';
+import { TenantDirectory } from '../../platform/persistence/tenant-directory';
+import { RateLimiters } from '../../platform/rate-limit/rate-limiters';
+import { AppConfig } from '../../config/app-config';
+import { AuthController } from './auth.controller';
+import { AuthService } from './auth.service';
+import { JwksController } from './jwks.controller';
+import { LoginThrottle } from './login-throttle';
+import { MfaController } from './mfa.controller';
+import { MfaService } from './mfa.service';
+import { SessionRepository } from './session.repository';
+import { SessionService } from './session.service';
+import { UsersController } from './users.controller';
+import { UsersService } from './users.service';
+
+/**
+ * Who is calling: login, sessions, MFA, the user directory, and the pieces every other module's routes stand on
+ * (the access-token strategy, session liveness, the role policy), exported for the global access guard.
+ */
+@Global()
+@Module({
+  controllers: [AuthController, MfaController, UsersController, JwksController],
+  providers: [
+    { provide: RolePolicy, useFactory: () => RolePolicy.load() },
+    {
+      provide: SessionLiveness,
+      inject: [PersistenceKit, AppConfig],
+      useFactory: (kit: PersistenceKit, config: AppConfig) => {
+        const sessions = new SessionRepository(kit);
+        return new SessionLiveness((tenantId, sessionId) => sessions.state(tenantId, sessionId), config.SESSION_CHECK_CACHE_MS);
+      },
+    },
+    {
+      provide: AccessTokenIssuer,
+      inject: [SigningKeyRing, AppConfig],
+      useFactory: (keys: SigningKeyRing, config: AppConfig) => new AccessTokenIssuer(keys, { issuer: config.JWT_ISSUER, audience: config.JWT_AUDIENCE }),
+    },
+    AccessTokenStrategy,
+    AccessTokenGuard,
+    {
+      provide: LoginThrottle,
+      inject: [RateLimiters, AppConfig],
+      useFactory: (limiters: RateLimiters, config: AppConfig) => new LoginThrottle(limiters, {
+        freeFailuresPerAccountIp: config.LOGIN_FREE_FAILURES,
+        maxDelaySeconds: 900,
+        maxFailuresPerIp: config.LOGIN_MAX_FAILURES_PER_IP,
+        ipWindowSeconds: 900,
+      }),
+    },
+    {
+      provide: SessionService,
+      inject: [PersistenceKit, AccessTokenIssuer, SessionLiveness],
+      useFactory: (kit: PersistenceKit, issuer: AccessTokenIssuer, liveness: SessionLiveness) => new SessionService(kit, issuer, liveness),
+    },
+    {
+      provide: MfaService,
+      inject: [PersistenceKit, SessionLiveness],
+      useFactory: (kit: PersistenceKit, liveness: SessionLiveness) => new MfaService(kit, liveness),
+    },
+    {
+      provide: AuthService,
+      inject: [PersistenceKit, TenantDirectory, SessionService, MfaService, LoginThrottle],
+      useFactory: (kit: PersistenceKit, directory: TenantDirectory, sessions: SessionService, mfa: MfaService, throttle: LoginThrottle) =>
+        new AuthService(kit, directory, sessions, mfa, throttle),
+    },
+    {
+      provide: UsersService,
+      inject: [PersistenceKit, SessionService],
+      useFactory: (kit: PersistenceKit, sessions: SessionService) => new UsersService(kit, sessions),
+    },
+  ],
+  exports: [RolePolicy, SessionLiveness, AccessTokenGuard, AccessTokenIssuer, SessionService],
+})
+export class IdentityModule {}

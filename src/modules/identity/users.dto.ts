@@ -1,0 +1,73 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import { IsEmail, IsIn, IsInt, IsOptional, IsString, IsUUID, Length, Matches, Max, MaxLength, Min } from 'class-validator';
+import { Role, ROLES } from '../../platform/auth/principal';
+import { UserStatus } from './user.table';
+
+/** Printable text: no control characters (a display name ends up in other people's screens and exports). */
+const PRINTABLE = /^[^\p{Cc}\p{Cf}\p{Zl}\p{Zp}]*$/u;
+const STATUSES: readonly UserStatus[] = ['active', 'disabled'];
+
+export class CreateUserDto {
+  @ApiProperty({ example: 'nurse@st-marys.example' })
+  @IsEmail() @MaxLength(254)
+  email!: string;
+
+  @ApiProperty({ example: 'Alex Morgan' })
+  @IsString() @Length(1, 200) @Matches(PRINTABLE)
+  displayName!: string;
+
+  @ApiProperty({ format: 'password', description: '12-128 characters, not a commonly used password.' })
+  @IsString() @Length(1, 1024)
+  password!: string;
+
+  @ApiProperty({ enum: ROLES })
+  @IsIn(ROLES)
+  role!: Role;
+}
+
+export class UpdateUserDto {
+  @ApiPropertyOptional()
+  @IsOptional() @IsString() @Length(1, 200) @Matches(PRINTABLE)
+  displayName?: string;
+
+  @ApiPropertyOptional({ enum: ROLES, description: 'Changing the role ends the user\'s sessions.' })
+  @IsOptional() @IsIn(ROLES)
+  role?: Role;
+
+  @ApiPropertyOptional({ enum: STATUSES, description: 'Disabling ends the user\'s sessions.' })
+  @IsOptional() @IsIn(STATUSES)
+  status?: UserStatus;
+}
+
+export class ListUsersQuery {
+  @ApiPropertyOptional({ description: 'Exact email (matched through a blind index).' })
+  @IsOptional() @IsEmail() @MaxLength(254)
+  email?: string;
+
+  @ApiPropertyOptional({ description: 'Display-name word prefixes, two or more letters each; every word must match.' })
+  @IsOptional() @IsString() @Length(1, 200)
+  q?: string;
+
+  @ApiPropertyOptional({ format: 'uuid', description: 'nextCursor of the previous page.' })
+  @IsOptional() @IsUUID()
+  cursor?: string;
+
+  @ApiPropertyOptional({ minimum: 1, maximum: 200, default: 50 })
+  @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(200)
+  limit?: number;
+}
+
+export class UserDto {
+  @ApiProperty({ format: 'uuid' }) id!: string;
+  @ApiProperty() email!: string;
+  @ApiProperty() displayName!: string;
+  @ApiProperty({ enum: ROLES }) role!: Role;
+  @ApiProperty({ enum: STATUSES }) status!: UserStatus;
+  @ApiProperty() createdAt!: Date;
+}
+
+export class UserListDto {
+  @ApiProperty({ type: [UserDto] }) items!: UserDto[];
+  @ApiProperty({ nullable: true, type: String, format: 'uuid' }) nextCursor!: string | null;
+}
