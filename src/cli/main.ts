@@ -82,7 +82,7 @@ function buildProgram(): Command {
     printLine({ ...result });
   });
 
-  const keys = program.command('keys').description('tenant data keys');
+  const keys = program.command('keys').description('tenant data keys and access-token signing keys');
   keys.command('rotate').requiredOption('--tenant <slug>').action(async (options: { tenant: string }) => {
     const result = await withPlatform('keys.rotate', async (platform) => {
       const tenantId = await tenantIdOf(platform, options.tenant);
@@ -92,6 +92,15 @@ function buildProgram(): Command {
     });
     printLine(result);
   });
+  keys.command('rotate-signing').description('add an access-token signing key; older keys verify until their tokens expire')
+    .action(async () => {
+      const result = await withPlatform('keys.rotate_signing', async (platform) => {
+        const rotated = await platform.signingKeys.rotate();
+        await platform.audit.record({ action: 'key.rotate_signing', outcome: 'success', resourceType: 'signing_key', resourceId: rotated.kid });
+        return rotated;
+      });
+      printLine(result);
+    });
   return program;
 }
 

@@ -1,4 +1,4 @@
-import { Global, Module } from '@nestjs/common';
+import { Global, Module, OnApplicationBootstrap } from '@nestjs/common';
 import { AccessTokenIssuer } from '../../platform/auth/access-token';
 import { AccessTokenStrategy } from '../../platform/auth/access-token.strategy';
 import { AccessTokenGuard } from '../../platform/auth/access.guard';
@@ -78,4 +78,11 @@ import { UsersService } from './users.service';
   ],
   exports: [RolePolicy, SessionLiveness, AccessTokenGuard, AccessTokenIssuer, SessionService],
 })
-export class IdentityModule {}
+export class IdentityModule implements OnApplicationBootstrap {
+  constructor(private readonly keys: SigningKeyRing) {}
+
+  /** The JWKS is never empty: the first instance to boot creates the first signing key. */
+  async onApplicationBootstrap(): Promise<void> {
+    await this.keys.signingKey();
+  }
+}

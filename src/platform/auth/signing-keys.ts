@@ -1,5 +1,6 @@
 import { createPrivateKey, createPublicKey, generateKeyPairSync, KeyObject, randomUUID } from 'node:crypto';
 import type { JWK } from 'jose';
+import { runAsSystem } from '../context/request-context';
 import { ConflictError } from '../http/app-error';
 import { PublicSigningKey, SigningKeyRepository } from './signing-key.repository';
 
@@ -100,7 +101,7 @@ export class SigningKeyRing {
   }
 
   private reload(): Promise<KeySet> {
-    const loading = this.repository.listPublic().then((keys): KeySet => ({
+    const loading = runAsSystem('signing_keys.load', () => this.repository.listPublic()).then((keys): KeySet => ({
       loadedAt: Date.now(),
       keys,
       verification: new Map(keys.filter(isPublishable).map((key) => [key.id, createPublicKey({ key: key.publicJwk, format: 'jwk' })])),
@@ -111,7 +112,7 @@ export class SigningKeyRing {
   }
 
   private async openPrivateKey(kid: string): Promise<SigningKey> {
-    const pem = await this.repository.privateKeyOf(kid);
+    const pem = await runAsSystem('signing_keys.load', () => this.repository.privateKeyOf(kid));
     if (pem === null) throw new Error(`signing key ${kid} vanished`);
     return { kid, privateKey: createPrivateKey(pem) };
   }

@@ -51,6 +51,14 @@ export function annotateAudit(notes: Record<string, string>): void {
   if (context) context.auditNotes = { ...context.auditNotes, ...notes };
 }
 
+/**
+ * Work the service does for itself in the middle of a request (loading its signing keys): outside the caller's
+ * tenant scope, and audited as the system rather than as the caller.
+ */
+export function runAsSystem<T>(job: string, work: () => T): T {
+  return storage.run({ requestId: currentContext()?.requestId ?? randomUUID(), actor: { type: 'system', id: job } }, work);
+}
+
 export function cliContext(command: string): RequestContext {
   return { requestId: randomUUID(), actor: { type: 'cli', id: command } };
 }

@@ -1,23 +1,16 @@
-import { ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { once } from 'node:events';
-import { createServer } from 'node:net';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
 import { LoginAttemptKeys, LoginThrottle, LoginThrottleSettings } from '../../../src/modules/identity/login-throttle';
 import { createRedisClient } from '../../../src/platform/cache/redis.cache';
 import { RateLimitedError } from '../../../src/platform/http/app-error';
 import { RateLimiters } from '../../../src/platform/rate-limit/rate-limiters';
+import { freePort, killRedisServer, redisServerInstalled, startRedisServer } from '../../support/redis-server';
 
 const IN_CI = process.env.CI === 'true';
 const CALL_BUDGET_MS = 1_500;
-const START_TIMEOUT_MS = 10_000;
 const SETTINGS: LoginThrottleSettings = { freeFailuresPerAccountIp: 2, maxDelaySeconds: 900, maxFailuresPerIp: 100, ipWindowSeconds: 900 };
 const RUN = randomUUID();
-
-function redisServerInstalled(): boolean {
-  return spawnSync('redis-server', ['--version'], { stdio: 'ignore' }).status === 0;
-}
 
 const haveRedisServer = redisServerInstalled();
 if (!haveRedisServer && !IN_CI) {
@@ -32,49 +25,6 @@ if (IN_CI) {
 
 function keysFor(label: string): LoginAttemptKeys {
   return { ip: `ip:${RUN}:${label}`, accountIp: `account-ip:${RUN}:${label}` };
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (address === null || typeof address === 'string') throw new Error('expected a TCP address');
-  return address.port;
-}
-
-/** A private redis-server, so killing it cannot disturb the shared Redis other tests use. */
-async function startRedisServer(port: number): Promise<ChildProcess> {
-  const server = spawn('redis-server', ['--port', String(port), '--save', '', '--appendonly', 'no', '--bind', '127.0.0.1'], { stdio: 'ignore' });
-  // Reconnects until the server listens; a probe that is reconnected by hand leaks a handle and keeps Jest alive.
-  const probe = new Redis({ port, host: '127.0.0.1', maxRetriesPerRequest: null, retryStrategy: () => 50 });
-  probe.on('error', () => undefined);
-  const settled = new AbortController();
-  try {
-    await Promise.race([
-      probe.ping(),
-      once(server, 'exit', { signal: settled.signal }).then(([code]: unknown[]) => {
-        throw new Error(`redis-server exited with code ${String(code)} before serving`);
-      }),
-      sleep(START_TIMEOUT_MS, undefined, { signal: settled.signal }).then(() => {
-        throw new Error(`redis-server did not accept connections on port ${port} within ${START_TIMEOUT_MS} ms`);
-      }),
-    ]);
-    return server;
-  } catch (error: unknown) {
-    server.kill('SIGKILL');
-    throw error;
-  } finally {
-    settled.abort();
-    probe.disconnect();
-  }
-}
-
-async function killRedisServer(server: ChildProcess): Promise<void> {
-  if (server.exitCode !== null || server.signalCode !== null) return;
-  const exited = once(server, 'exit');
-  server.kill('SIGKILL');
-  await exited;
 }
 
 interface Outcome {
