@@ -47,7 +47,14 @@ export class AuthService {
     const keys = await this.attemptKeys(principalHash, client);
     bindCaller({ type: 'anonymous', id: `principal:${principalHash}` });
     await this.throttle.assertAllowed(keys);
+    try {
+      return await this.authenticate(request, email, principalHash, keys, client);
+    } finally {
+      await this.throttle.release(keys);
+    }
+  }
 
+  private async authenticate(request: LoginRequest, email: string, principalHash: string, keys: LoginAttemptKeys, client: ClientInfo): Promise<TokenPair> {
     const tenantId = await this.directory.idForSlug(request.tenant);
     const tenant = tenantId ? await this.tenants.findById(tenantId) : null;
     if (!tenantId || !tenant || tenant.status !== 'active') {
@@ -94,6 +101,14 @@ export class AuthService {
   async changePassword(principal: Principal, currentPassword: string, newPassword: string, client: ClientInfo): Promise<void> {
     const keys = await this.attemptKeys(await this.keyedHash('password-change', principal.userId), client);
     await this.throttle.assertAllowed(keys);
+    try {
+      await this.replacePassword(principal, currentPassword, newPassword, keys);
+    } finally {
+      await this.throttle.release(keys);
+    }
+  }
+
+  private async replacePassword(principal: Principal, currentPassword: string, newPassword: string, keys: LoginAttemptKeys): Promise<void> {
     const user = await this.users.credentialsById(principal.tenantId, principal.userId);
     if (!user?.passwordHash || !(await verifyPassword(user.passwordHash, currentPassword))) return this.refuse(keys, 'wrong_password');
     const problems = passwordProblems(newPassword);

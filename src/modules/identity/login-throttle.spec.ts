@@ -17,6 +17,7 @@ async function failTimes(subject: LoginThrottle, keys: LoginAttemptKeys, times: 
 async function retryAfter(subject: LoginThrottle, keys: LoginAttemptKeys): Promise<number | null> {
   try {
     await subject.assertAllowed(keys);
+    await subject.release(keys);
     return null;
   } catch (error: unknown) {
     if (!(error instanceof RateLimitedError)) throw error;
@@ -34,10 +35,12 @@ describe('LoginThrottle (memory backend)', () => {
     for (let i = 0; i < DEFAULT_LOGIN_THROTTLE.freeFailuresPerAccountIp; i++) {
       await expect(subject.assertAllowed(VICTIM_FROM_ATTACKER)).resolves.toBeUndefined();
       await subject.recordFailure(VICTIM_FROM_ATTACKER);
+      await subject.release(VICTIM_FROM_ATTACKER);
     }
     await expect(subject.assertAllowed(VICTIM_FROM_ATTACKER)).resolves.toBeUndefined();
 
     await subject.recordFailure(VICTIM_FROM_ATTACKER);
+    await subject.release(VICTIM_FROM_ATTACKER);
     const rejection = subject.assertAllowed(VICTIM_FROM_ATTACKER);
     await expect(rejection).rejects.toBeInstanceOf(RateLimitedError);
     await expect(rejection).rejects.toMatchObject({ status: 429, details: { retryAfterSeconds: 1 }, headers: { 'Retry-After': '1' } });
@@ -104,11 +107,22 @@ describe('LoginThrottle (memory backend)', () => {
     await subject.recordSuccess(keys);
     await subject.assertAllowed(keys);
     await subject.recordFailure(keys);
+    await subject.release(keys);
     await subject.recordSuccess(keys);
     expect(await retryAfter(subject, keys)).toBeNull();
 
     await subject.recordFailure({ ip: 'ip-office', accountIp: 'b@ip-office' });
     expect(await retryAfter(subject, keys)).toBe(DEFAULT_LOGIN_THROTTLE.ipWindowSeconds);
+  });
+
+  it('admits one attempt at a time per account+IP, so a parallel burst cannot outrun the failure count', async () => {
+    const subject = throttle();
+    const burst = await Promise.allSettled(Array.from({ length: 10 }, () => subject.assertAllowed(VICTIM_FROM_ATTACKER)));
+    expect(burst.filter((outcome) => outcome.status === 'fulfilled')).toHaveLength(1);
+    expect(burst.filter((outcome) => outcome.status === 'rejected' && outcome.reason instanceof RateLimitedError)).toHaveLength(9);
+    expect(await retryAfter(subject, VICTIM_AT_HOME)).toBeNull();
+    await subject.release(VICTIM_FROM_ATTACKER);
+    expect(await retryAfter(subject, VICTIM_FROM_ATTACKER)).toBeNull();
   });
 
   it('answers with the longer wait when both limits apply', async () => {

@@ -25,6 +25,8 @@ export interface LoginAttemptKeys {
 }
 
 const STREAK_SECONDS = 24 * 60 * 60;
+/** How long an attempt holds its account+IP slot if release() never comes (a crashed request). */
+const IN_FLIGHT_LEASE_SECONDS = 10;
 /** The streak limiter only counts; the delay limiter is what refuses. */
 const UNLIMITED_POINTS = Number.MAX_SAFE_INTEGER;
 
@@ -36,15 +38,20 @@ export class LoginThrottle {
   private readonly streaks: RateLimiterAbstract;
   private readonly delays: RateLimiterAbstract;
   private readonly ipFailures: RateLimiterAbstract;
+  private readonly inFlight: RateLimiterAbstract;
 
   constructor(limiters: RateLimiters, private readonly settings: LoginThrottleSettings = DEFAULT_LOGIN_THROTTLE) {
     assertSettings(settings);
     this.streaks = limiters.create({ name: 'login-account-ip-streak', points: UNLIMITED_POINTS, durationSeconds: STREAK_SECONDS });
     this.delays = limiters.create({ name: 'login-account-ip-delay', points: 1, durationSeconds: settings.maxDelaySeconds });
     this.ipFailures = limiters.create({ name: 'login-ip-failures', points: settings.maxFailuresPerIp, durationSeconds: settings.ipWindowSeconds });
+    this.inFlight = limiters.create({ name: 'login-account-ip-in-flight', points: 1, durationSeconds: IN_FLIGHT_LEASE_SECONDS });
   }
 
-  /** Throws RateLimitedError, with the longer of the two waits, when the pair is delayed or the IP is over budget. */
+  /**
+   * Throws RateLimitedError, with the longer of the two waits, when the pair is delayed, the IP is over budget, or
+   * another attempt for the pair is still running. Otherwise admits the attempt: call release() when it ends.
+   */
   async assertAllowed(keys: LoginAttemptKeys): Promise<void> {
     const [delay, ipFailures] = await Promise.all([
       settle(this.delays.get(keys.accountIp)),
@@ -56,6 +63,14 @@ export class LoginThrottle {
       waitsMs.push(ipFailures.msBeforeNext);
     }
     if (waitsMs.length > 0) throw new RateLimitedError(Math.max(...waitsMs) / 1_000);
+    // One attempt at a time per account+IP: a parallel burst would otherwise pass this check all at once,
+    // before the first failure is counted.
+    if ((await countHit(this.inFlight, keys.accountIp)).consumedPoints > 1) throw new RateLimitedError(1);
+  }
+
+  /** Ends the attempt admitted by assertAllowed, whatever its outcome. */
+  async release(keys: LoginAttemptKeys): Promise<void> {
+    await settle(this.inFlight.delete(keys.accountIp));
   }
 
   async recordFailure(keys: LoginAttemptKeys): Promise<void> {

@@ -79,6 +79,7 @@ function retryAfterOf(outcome: Outcome): number | null {
     for (let i = 0; i < SETTINGS.freeFailuresPerAccountIp; i++) await throttleA.recordFailure(keys);
     await expect(throttleB.assertAllowed(keys)).resolves.toBeUndefined();
     await throttleB.recordFailure(keys);
+    await throttleB.release(keys);
     expect(retryAfterOf(await timed(() => throttleA.assertAllowed(keys)))).toBe(1);
     await throttleA.recordFailure(keys);
     expect(retryAfterOf(await timed(() => throttleB.assertAllowed(keys)))).toBe(2);
@@ -105,15 +106,18 @@ function retryAfterOf(outcome: Outcome): number | null {
     for (let i = 0; i < SETTINGS.freeFailuresPerAccountIp; i++) {
       expect(retryAfterOf(await run(() => throttle.assertAllowed(victim)))).toBeNull();
       await run(() => throttle.recordFailure(victim));
+      await run(() => throttle.release(victim));
     }
     expect(retryAfterOf(await run(() => throttle.assertAllowed(victim)))).toBeNull();
     await run(() => throttle.recordFailure(victim));
+    await run(() => throttle.release(victim));
     expect(retryAfterOf(await run(() => throttle.assertAllowed(victim)))).toBe(1);
     await run(() => throttle.recordFailure(victim));
     expect(retryAfterOf(await run(() => throttle.assertAllowed(victim)))).toBe(2);
 
     const victimAtHome = keysFor('outage-home');
     expect(retryAfterOf(await run(() => throttle.assertAllowed(victimAtHome)))).toBeNull();
+    await run(() => throttle.release(victimAtHome));
 
     await run(() => throttle.recordSuccess(victim));
     expect(retryAfterOf(await run(() => throttle.assertAllowed(victim)))).toBeNull();
