@@ -30,14 +30,20 @@ export class RateLimiters {
     assertSpec(spec);
     const options = { keyPrefix: `rl:${spec.name}`, points: spec.points, duration: spec.durationSeconds };
     if (!this.redis) return new RateLimiterMemory(options);
-    return new RateLimiterRedis({
+    const redis = this.redis;
+    const insurance = new RateLimiterMemory(options);
+    const limiter = new RateLimiterRedis({
       ...options,
-      storeClient: this.redis,
+      storeClient: redis,
       // Without it a command waits for ioredis to give up on the dead connection; with it the insurance
       // limiter answers at once whenever the connection is not ready.
       rejectIfRedisNotReady: true,
-      insuranceLimiter: new RateLimiterMemory(options),
+      insuranceLimiter: insurance,
     });
+    // rejectIfRedisNotReady does not cover delete(), which would wait for the command timeout instead.
+    const deleteFromStore = limiter.delete.bind(limiter);
+    limiter.delete = (key, deleteOptions) => (redis.status === 'ready' ? deleteFromStore(key, deleteOptions) : insurance.delete(key, deleteOptions));
+    return limiter;
   }
 }
 

@@ -218,7 +218,9 @@ describe('R7: revocation reaches every API instance within 5 s', () => {
     await instanceB.close();
   });
 
-  async function userWithSession(): Promise<{ id: string; email: string; accessToken: string; refreshToken: string; adminToken: string }> {
+  interface UserWithSession { id: string; email: string; accessToken: string; refreshToken: string; adminToken: string }
+
+  async function userWithSession(): Promise<UserWithSession> {
     const admin = await instanceA.session(tenant.slug, tenant.adminEmail);
     const user = await instanceA.createUser(admin.accessToken);
     const session = await instanceA.session(tenant.slug, user.email);
@@ -228,17 +230,17 @@ describe('R7: revocation reaches every API instance within 5 s', () => {
   }
 
   it.each([
-    ['logout-all', async (user: { accessToken: string }) => {
+    ['logout-all', async (user: UserWithSession) => {
       expect((await instanceA.call('POST', '/v1/auth/logout-all', undefined, { token: user.accessToken })).status).toBe(204);
     }],
-    ['password change', async (user: { accessToken: string }) => {
-      const other = await instanceA.session(tenant.slug, (user as { email: string }).email);
+    ['password change', async (user: UserWithSession) => {
+      const other = await instanceA.session(tenant.slug, user.email);
       expect((await instanceA.call('POST', '/v1/auth/password', { currentPassword: TEST_PASSWORD, newPassword: 'violet tractor sings at noon' }, { token: other.accessToken })).status).toBe(204);
     }],
-    ['disabling the user', async (user: { id: string; adminToken: string }) => {
+    ['disabling the user', async (user: UserWithSession) => {
       expect((await instanceA.call('PATCH', `/v1/users/${user.id}`, { status: 'disabled' }, { token: user.adminToken })).status).toBe(200);
     }],
-    ['a role change', async (user: { id: string; adminToken: string }) => {
+    ['a role change', async (user: UserWithSession) => {
       expect((await instanceA.call('PATCH', `/v1/users/${user.id}`, { role: 'compliance_officer' }, { token: user.adminToken })).status).toBe(200);
     }],
   ])('after %s the old access token fails on the other instance and the refresh token fails', async (_name, revoke) => {
