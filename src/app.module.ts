@@ -1,11 +1,12 @@
 import { DynamicModule, Module, Type } from '@nestjs/common';
-import { APP_FILTER, APP_GUARD, APP_INTERCEPTOR } from '@nestjs/core';
+import { APP_FILTER, APP_GUARD, APP_INTERCEPTOR, DiscoveryModule } from '@nestjs/core';
 import { LoggerModule } from 'nestjs-pino';
 import { IdentityModule } from './modules/identity/identity.module';
 import { AccessGuard } from './platform/auth/access.guard';
 import { HttpAuditInterceptor, HttpErrorAuditHook } from './platform/audit/http-audit';
 import { RequestContextInterceptor } from './platform/context/request-context.interceptor';
 import { ERROR_AUDIT_HOOK, HttpErrorFilter } from './platform/http/error.filter';
+import { RouteCatalog } from './platform/http/route-catalog';
 import { HealthController } from './platform/observability/health.controller';
 import { loggerModuleOptions } from './platform/observability/logger';
 import { MetricsController } from './platform/observability/metrics';
@@ -31,6 +32,7 @@ export class AppModule {
       imports: [
         LoggerModule.forRoot(loggerModuleOptions({ level: options.platform.config.LOG_LEVEL })),
         PlatformModule.forPlatform(options.platform),
+        DiscoveryModule,
         IdentityModule,
       ],
       controllers: [HealthController, MetricsController, ...(options.extraControllers ?? [])],
@@ -40,6 +42,7 @@ export class AppModule {
         { provide: APP_INTERCEPTOR, useClass: HttpAuditInterceptor },
         { provide: ERROR_AUDIT_HOOK, useClass: HttpErrorAuditHook },
         { provide: APP_FILTER, useClass: HttpErrorFilter },
+        RouteCatalog,
       ],
     };
   }

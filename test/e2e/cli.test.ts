@@ -64,7 +64,22 @@ describe('CLI', () => {
   it('migrate applies pending migrations even when boot-time migrations are switched off', async () => {
     const result = await runCli(['migrate'], { ...env(), MIGRATIONS_RUN: 'false' });
     expect(result.code).toBe(0);
-    expect(jsonLines(result.stdout)).toEqual([{ migrated: true, migrations: ['Foundation1763900000000'] }]);
+    expect(jsonLines(result.stdout)).toEqual([{ migrated: true, migrations: ['Foundation1763900000000', 'Identity1764000000000'] }]);
+  });
+
+  it('keys rotate-signing prints one JSON line with the new kid and a generation that grows on each run', async () => {
+    const first = await runCli(['keys', 'rotate-signing'], env());
+    expect(first.code).toBe(0);
+    const [added] = jsonLines(first.stdout) as { kid: string; generation: number }[];
+    expect(jsonLines(first.stdout)).toEqual([{ kid: expect.stringMatching(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/), generation: expect.any(Number) }]);
+    expect(added.generation).toBeGreaterThanOrEqual(1);
+
+    const second = await runCli(['keys', 'rotate-signing'], env());
+    expect(second.code).toBe(0);
+    const [next] = jsonLines(second.stdout) as { kid: string; generation: number }[];
+    expect(jsonLines(second.stdout)).toHaveLength(1);
+    expect(next.generation).toBe(added.generation + 1);
+    expect(next.kid).not.toBe(added.kid);
   });
 
   it('exits non-zero for an unknown tenant and for bad usage', async () => {

@@ -19,9 +19,9 @@ export class SessionRepository extends TenantScopedRepository<SessionRecord> {
 
   /** The per-request check: plain columns only, so it opens nothing sealed and costs one indexed read. */
   async state(tenantId: string, id: string): Promise<SessionState> {
-    const [session] = await this.findColumns({ tenantId, id }, ['revokedAt', 'expiresAt', 'mfaEnrolmentPending']);
+    const [session] = await this.findColumns({ tenantId, id }, ['userId', 'revokedAt', 'expiresAt', 'mfaEnrolmentPending']);
     const active = session !== undefined && session.revokedAt === null && session.expiresAt.getTime() > Date.now();
-    return { active, mfaEnrolmentPending: session?.mfaEnrolmentPending ?? false };
+    return { active, userId: session?.userId ?? null, mfaEnrolmentPending: session?.mfaEnrolmentPending ?? false };
   }
 
   async lifetime(tenantId: string, id: string): Promise<SessionLifetime | null> {

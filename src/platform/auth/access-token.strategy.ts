@@ -48,7 +48,7 @@ export class AccessTokenStrategy extends PassportStrategy(Strategy, ACCESS_TOKEN
     const claims = accessTokenClaims(payload);
     if (!claims) throw new UnauthenticatedError('invalid_token');
     const session = await this.liveness.check(claims.tid, claims.sid);
-    if (!session.active) throw new UnauthenticatedError('session_ended');
+    if (!session.active || session.userId !== claims.sub) throw new UnauthenticatedError('session_ended');
     return {
       userId: claims.sub,
       tenantId: claims.tid,
@@ -80,7 +80,7 @@ function accessTokenClaims(payload: unknown): AccessTokenClaims | null {
     typeof claims.role === 'string' && (ROLES as readonly string[]).includes(claims.role) &&
     Array.isArray(claims.amr) && claims.amr.every((method) => typeof method === 'string') &&
     typeof claims.iat === 'number' && typeof claims.exp === 'number' &&
-    claims.iat <= now + CLOCK_TOLERANCE_SECONDS && claims.exp - claims.iat <= ACCESS_TOKEN_TTL_SECONDS;
+    claims.iat <= now + CLOCK_TOLERANCE_SECONDS && claims.exp > claims.iat && claims.exp - claims.iat <= ACCESS_TOKEN_TTL_SECONDS;
   return valid ? (claims as AccessTokenClaims & { role: Role }) : null;
 }
 

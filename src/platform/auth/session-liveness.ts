@@ -2,6 +2,8 @@ import { LRUCache } from 'lru-cache';
 
 export interface SessionState {
   active: boolean;
+  /** Whose session it is: a token naming another subject for this session is refused. */
+  userId: string | null;
   /** The tenant requires MFA for this user's role and none is confirmed yet: only enrolment routes answer. */
   mfaEnrolmentPending: boolean;
 }
@@ -25,7 +27,7 @@ export class SessionLiveness {
 
   async check(tenantId: string, sessionId: string): Promise<SessionState> {
     const state = await this.cache.fetch(`${tenantId}:${sessionId}`, { context: { tenantId, sessionId } });
-    return state ?? { active: false, mfaEnrolmentPending: false };
+    return state ?? { active: false, userId: null, mfaEnrolmentPending: false };
   }
 
   /** This process stops trusting its cached answer at once (the revoking instance needs no wait). */

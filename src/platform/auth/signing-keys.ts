@@ -30,7 +30,7 @@ export interface PublishedJwk extends JWK {
 interface KeySet {
   loadedAt: number;
   keys: PublicSigningKey[];
-  verification: Map<string, KeyObject>;
+  verification: Map<string, { key: PublicSigningKey; publicKey: KeyObject }>;
 }
 
 /**
@@ -70,7 +70,9 @@ export class SigningKeyRing {
   async verificationKey(kid: string): Promise<KeyObject | null> {
     let set = await this.currentSet();
     if (!set.verification.has(kid) && Date.now() - set.loadedAt >= this.unknownKidRefreshMs) set = await this.reload();
-    return set.verification.get(kid) ?? null;
+    const entry = set.verification.get(kid);
+    // Checked at use, not only at load: a key's grace ends on time even between two reloads.
+    return entry && isPublishable(entry.key) ? entry.publicKey : null;
   }
 
   async jwks(): Promise<{ keys: PublishedJwk[] }> {
@@ -104,7 +106,7 @@ export class SigningKeyRing {
     const loading = runAsSystem('signing_keys.load', () => this.repository.listPublic()).then((keys): KeySet => ({
       loadedAt: Date.now(),
       keys,
-      verification: new Map(keys.filter(isPublishable).map((key) => [key.id, createPublicKey({ key: key.publicJwk, format: 'jwk' })])),
+      verification: new Map(keys.filter(isPublishable).map((key) => [key.id, { key, publicKey: createPublicKey({ key: key.publicJwk, format: 'jwk' }) }])),
     }));
     this.keySet = loading;
     loading.catch(() => { if (this.keySet === loading) this.keySet = undefined; });

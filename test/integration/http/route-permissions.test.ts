@@ -1,0 +1,40 @@
+import { Controller, Get } from '@nestjs/common';
+import { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { createHttpApp } from '../../../src/create-app';
+import { RouteCatalog } from '../../../src/platform/http/route-catalog';
+import { Platform } from '../../../src/platform/platform';
+import { RolePolicy } from '../../../src/platform/auth/role-policy';
+import { ROLES } from '../../../src/platform/auth/principal';
+import { createTestPlatform } from '../../support/test-platform';
+
+/**
+ * A diff in this snapshot changes who can reach an endpoint or how it is audited: review it as a permission change.
+ */
+describe('route permissions', () => {
+  let platform: Platform;
+  let app: NestFastifyApplication;
+  beforeAll(async () => {
+    platform = await createTestPlatform();
+    app = await createHttpApp(platform);
+  });
+  afterAll(async () => { await app.close(); });
+
+  it('lists every route with its access and audit action', () => {
+    const table = app.get(RouteCatalog).routes().map((route) => `${route.method.padEnd(6)} ${route.path.padEnd(34)} ${route.access.padEnd(42)} ${route.audit}`);
+    expect(table.join('\n')).toMatchSnapshot();
+  });
+
+  it('lists what each role may do (policies/roles.json)', () => {
+    const policy = RolePolicy.load();
+    const grants = ROLES.map((role) => `${role}: ${[...policy.permissions].filter((permission) => policy.allows(role, permission)).join(', ')}`);
+    expect(grants.join('\n')).toMatchSnapshot();
+  });
+
+  it('refuses to start with a route that declares neither @Public nor a permission', async () => {
+    @Controller('undeclared')
+    class UndeclaredController {
+      @Get() open(): string { return 'nobody should reach this'; }
+    }
+    await expect(createHttpApp(platform, [UndeclaredController])).rejects.toThrow(/GET \/undeclared \(UNDECLARED\)/);
+  });
+});
