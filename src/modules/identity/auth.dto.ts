@@ -1,5 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsEmail, IsOptional, IsString, Length, Matches, MaxLength } from 'class-validator';
+import { IsEmail, IsString, Length, Matches, MaxLength } from 'class-validator';
+import { IsOmittable } from '../../platform/http/validation';
 
 /** Long enough for any real password, short enough that nobody makes argon2 hash a megabyte. */
 const MAX_PASSWORD_INPUT = 1024;
@@ -18,7 +19,7 @@ export class LoginDto {
   password!: string;
 
   @ApiPropertyOptional({ description: 'The current code of the TOTP authenticator, when the user has one.', example: '123456' })
-  @IsOptional() @IsString() @MaxLength(16)
+  @IsOmittable() @IsString() @MaxLength(16)
   totp?: string;
 }
 

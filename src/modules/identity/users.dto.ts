@@ -1,7 +1,8 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsEmail, IsIn, IsInt, IsOptional, IsString, IsUUID, Length, Matches, Max, MaxLength, Min } from 'class-validator';
+import { IsEmail, IsIn, IsInt, IsString, IsUUID, Length, Matches, Max, MaxLength, Min } from 'class-validator';
 import { Role, ROLES } from '../../platform/auth/principal';
+import { IsOmittable } from '../../platform/http/validation';
 import { UserStatus } from './user.table';
 
 /** Printable text: no control characters (a display name ends up in other people's screens and exports). */
@@ -28,33 +29,33 @@ export class CreateUserDto {
 
 export class UpdateUserDto {
   @ApiPropertyOptional()
-  @IsOptional() @IsString() @Length(1, 200) @Matches(PRINTABLE)
+  @IsOmittable() @IsString() @Length(1, 200) @Matches(PRINTABLE)
   displayName?: string;
 
   @ApiPropertyOptional({ enum: ROLES, description: 'Changing the role ends the user\'s sessions.' })
-  @IsOptional() @IsIn(ROLES)
+  @IsOmittable() @IsIn(ROLES)
   role?: Role;
 
   @ApiPropertyOptional({ enum: STATUSES, description: 'Disabling ends the user\'s sessions.' })
-  @IsOptional() @IsIn(STATUSES)
+  @IsOmittable() @IsIn(STATUSES)
   status?: UserStatus;
 }
 
 export class ListUsersQuery {
   @ApiPropertyOptional({ description: 'Exact email (matched through a blind index).' })
-  @IsOptional() @IsEmail() @MaxLength(254)
+  @IsOmittable() @IsEmail() @MaxLength(254)
   email?: string;
 
   @ApiPropertyOptional({ description: 'Display-name word prefixes, two or more letters each; every word must match.' })
-  @IsOptional() @IsString() @Length(1, 200)
+  @IsOmittable() @IsString() @Length(1, 200)
   q?: string;
 
   @ApiPropertyOptional({ format: 'uuid', description: 'nextCursor of the previous page.' })
-  @IsOptional() @IsUUID()
+  @IsOmittable() @IsUUID()
   cursor?: string;
 
   @ApiPropertyOptional({ minimum: 1, maximum: 200, default: 50 })
-  @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(200)
+  @IsOmittable() @Type(() => Number) @IsInt() @Min(1) @Max(200)
   limit?: number;
 }
 

@@ -3,6 +3,9 @@ import type { IncomingHttpHeaders } from 'node:http';
 import helmet from '@fastify/helmet';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { LogController, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify';
+import { AppError } from './app-error';
+import { ErrorCode } from './error-codes';
+import { toErrorResponse } from './error-envelope';
 
 export const REQUEST_ID_HEADER = 'x-request-id';
 
@@ -29,6 +32,15 @@ export function fastifyOptions(config: HttpServerConfig): FastifyServerOptions {
     genReqId: requestIdFrom,
     // pino-http (nestjs-pino) writes the access log; Fastify's top-level `disableRequestLogging` is deprecated.
     logController: new LogController({ disableRequestLogging: true }),
+    // Fastify answers a malformed URL or an over-long path segment itself, echoing the path: use the envelope.
+    frameworkErrors: (error, request, reply: FastifyReply) => {
+      const tooLong = error.code === 'FST_ERR_MAX_PARAM_LENGTH';
+      const { status, body } = toErrorResponse(tooLong
+        ? new AppError(ErrorCode.BAD_REQUEST, 414, 'A path segment is too long.')
+        : new AppError(ErrorCode.VALIDATION_FAILED, 400, 'The URL is not valid.'), String(request.id));
+      void reply.status(status).header(REQUEST_ID_HEADER, request.id).header('cache-control', 'no-store')
+        .type('application/json; charset=utf-8').send(body);
+    },
   };
 }
 

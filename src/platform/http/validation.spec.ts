@@ -2,7 +2,7 @@ import { Type } from 'class-transformer';
 import { IsInt, IsOptional, IsString, IsUUID, Min, ValidateNested } from 'class-validator';
 import { AppError } from './app-error';
 import { ErrorCode } from './error-codes';
-import { createValidationPipe, toFieldViolations } from './validation';
+import { createValidationPipe, IsOmittable, toFieldViolations } from './validation';
 
 class MemberDto {
   @IsUUID()
@@ -80,5 +80,41 @@ describe('toFieldViolations', () => {
     const errors = Array.from({ length: 500 }, (_, index) => ({ property: `field${index}`, constraints: { isString: 'x' } }));
 
     expect(toFieldViolations(errors)).toHaveLength(50);
+  });
+});
+
+describe('hostile input', () => {
+  function nested(depth: number): unknown {
+    let value: unknown = 'leaf';
+    for (let i = 0; i < depth; i++) value = [value];
+    return value;
+  }
+
+  it.each([
+    ['nesting thousands of levels deep', { name: 'general', members: nested(5000) }, 'maxDepth'],
+    ['a reserved key class-transformer would skip', JSON.parse('{"name":"general","constructor":"x"}') as unknown, 'whitelistValidation'],
+    ['a "prototype" key', { name: 'general', prototype: 'x' }, 'whitelistValidation'],
+    ['a lone surrogate', { name: '\ud800general' }, 'wellFormedText'],
+  ])('refuses %s with VALIDATION_FAILED', async (_case, body, constraint) => {
+    const error = await rejectionOf(body);
+    expect(error.code).toBe(ErrorCode.VALIDATION_FAILED);
+    expect(JSON.stringify(error.details)).toContain(constraint);
+  });
+
+  it('accepts a paired surrogate (an emoji)', async () => {
+    await expect(createValidationPipe().transform({ name: 'general 😀' }, { type: 'body', metatype: CreateChannelDto })).resolves.toMatchObject({ name: 'general 😀' });
+  });
+});
+
+describe('IsOmittable', () => {
+  class PatchDto {
+    @IsOmittable() @IsString()
+    title?: string;
+  }
+
+  it('skips an absent field but validates null', async () => {
+    const pipe = createValidationPipe();
+    await expect(pipe.transform({}, { type: 'body', metatype: PatchDto })).resolves.toEqual({});
+    await expect(pipe.transform({ title: null }, { type: 'body', metatype: PatchDto })).rejects.toMatchObject({ code: ErrorCode.VALIDATION_FAILED });
   });
 });

@@ -1,4 +1,5 @@
-import { ValidationPipe, type ValidationError } from '@nestjs/common';
+import { ValidateIf, type ValidationOptions } from 'class-validator';
+import { ArgumentMetadata, ValidationPipe, type ValidationError } from '@nestjs/common';
 import { AppError } from './app-error';
 import { ErrorCode } from './error-codes';
 
@@ -12,14 +13,63 @@ export interface FieldViolation {
 const MAX_VIOLATIONS = 50;
 const MAX_FIELD_PATH_LENGTH = 200;
 
+/** Deeper input is refused before class-transformer recurses into it (thousands of levels overflow its stack). */
+const MAX_INPUT_DEPTH = 32;
+/** Names class-transformer skips silently, so the unknown-field check would never see them. */
+const RESERVED_KEYS: ReadonlySet<string> = new Set([...Object.getOwnPropertyNames(Object.prototype), 'prototype']);
+/** With the u flag, paired surrogates are one code point: only unpaired halves match. */
+const LONE_SURROGATE = /\p{Cs}/u;
+
+/**
+ * The validation pipe, hardened for hostile input: unknown fields (reserved names included), over-deep nesting and
+ * malformed UTF-16 (lone surrogates) are a 400 before any validator runs, and a validator that throws on an input
+ * it did not expect answers 400 too, never 500.
+ */
+class HostileInputValidationPipe extends ValidationPipe {
+  override async transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
+    const problem = inputProblem(value, 0, metadata.data ?? '');
+    if (problem) throw validationFailedAt(problem.field, problem.constraint);
+    try {
+      return await super.transform(value, metadata);
+    } catch (error: unknown) {
+      if (error instanceof AppError) throw error;
+      throw validationFailedAt(metadata.data ?? metadata.type, 'unprocessable');
+    }
+  }
+}
+
 export function createValidationPipe(): ValidationPipe {
-  return new ValidationPipe({
+  return new HostileInputValidationPipe({
     whitelist: true,
     forbidNonWhitelisted: true,
     transform: true,
     validationError: { target: false, value: false },
     exceptionFactory: (errors: ValidationError[]) => validationFailed(errors),
   });
+}
+
+/** Optional, but when present it must be valid: unlike @IsOptional, null is not a way to skip validation. */
+export function IsOmittable(options?: ValidationOptions): PropertyDecorator {
+  return ValidateIf((_object, value) => value !== undefined, options);
+}
+
+function inputProblem(value: unknown, depth: number, path: string): { field: string; constraint: string } | null {
+  if (typeof value === 'string') return LONE_SURROGATE.test(value) ? { field: path, constraint: 'wellFormedText' } : null;
+  if (typeof value !== 'object' || value === null) return null;
+  if (depth >= MAX_INPUT_DEPTH) return { field: path, constraint: 'maxDepth' };
+  for (const [key, child] of Object.entries(value)) {
+    const field = joinPath(path, key);
+    if (RESERVED_KEYS.has(key)) return { field, constraint: 'whitelistValidation' };
+    if (LONE_SURROGATE.test(key)) return { field: path, constraint: 'wellFormedText' };
+    const problem = inputProblem(child, depth + 1, field);
+    if (problem) return problem;
+  }
+  return null;
+}
+
+function validationFailedAt(field: string, constraint: string): AppError {
+  const violation: FieldViolation = { field: field.slice(0, MAX_FIELD_PATH_LENGTH), constraints: [constraint] };
+  return new AppError(ErrorCode.VALIDATION_FAILED, 400, 'The request is invalid.', [violation]);
 }
 
 export function validationFailed(errors: readonly ValidationError[]): AppError {
