@@ -14,15 +14,18 @@ export function provisionTenant(platform: Platform, adminEmail = `admin-${random
 }
 
 /** A raw connection to the worker database: as its owner (superuser here), or assuming the runtime role. */
-export async function rawClient(role?: 'sealed_app'): Promise<Client> {
-  const client = new Client({ connectionString: workerDatabaseUrl(), options: role ? `-c role=${role}` : undefined });
+export async function rawClient(role?: 'sealed_app', url = workerDatabaseUrl()): Promise<Client> {
+  const client = new Client({ connectionString: url, options: role ? `-c role=${role}` : undefined });
   await client.connect();
   return client;
 }
 
-/** Runs one piece of inspection as the database owner (bypassing row-level security), then disconnects. */
-export async function asOwner<T>(inspect: (owner: Client) => Promise<T>): Promise<T> {
-  const owner = await rawClient();
+/**
+ * Runs one piece of inspection as the database owner (bypassing row-level security), then disconnects; on the
+ * worker's database unless a platform on another one is named.
+ */
+export async function asOwner<T>(inspect: (owner: Client) => Promise<T>, on?: Platform): Promise<T> {
+  const owner = await rawClient(undefined, on?.config.DATABASE_URL ?? workerDatabaseUrl());
   try {
     return await inspect(owner);
   } finally {

@@ -86,7 +86,7 @@ async function call(method: 'GET' | 'POST', url: string, payload?: unknown, head
 
 async function auditOf(requestId: string): Promise<{ action: string; outcome: string; details: Record<string, unknown>; tenant_id: string }[]> {
   return asOwner(async (owner) =>
-    (await owner.query('SELECT action, outcome, details, tenant_id FROM audit_event WHERE request_id = $1', [requestId])).rows);
+    (await owner.query('SELECT action, outcome, details, tenant_id FROM audit_event WHERE request_id = $1', [requestId])).rows, platform);
 }
 
 describe('every request that reaches a controller is audited before it is answered', () => {
