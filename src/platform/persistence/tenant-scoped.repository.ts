@@ -339,7 +339,16 @@ export abstract class TenantScopedRepository<R extends StoredRecord> {
       // The tenant table has no tenantId property: its id is the tenant.
       if (key === 'tenantId' && !spec) continue;
       if (!spec) throw new Error(`unknown column for ${key}`);
-      if (spec.sealed) {
+      if (spec.sealed && value === null) {
+        // Absence is not PHI: a nullable sealed column stores NULL (and leaves no index or tokens).
+        columns.push(spec.column);
+        params.push(null);
+        if (spec.blindIndex) {
+          columns.push(spec.blindIndex.column);
+          params.push(null);
+        }
+        if (spec.searchTokens) searchTokens.push({ table: spec.searchTokens.table, tokens: [] });
+      } else if (spec.sealed) {
         if (typeof value !== 'string') throw new Error(`${key} is sealed and must be a string`);
         const dataKey = await this.kit.keys.current(tenantId, 'data');
         columns.push(spec.column);

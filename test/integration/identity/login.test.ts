@@ -1,3 +1,5 @@
+import { request as httpRequest } from 'node:http';
+import { AddressInfo } from 'node:net';
 import argon2 from 'argon2';
 import { decodeJwt } from 'jose';
 import { generate } from 'otplib';
@@ -49,6 +51,21 @@ describe('login: one answer for every refusal', () => {
     });
     expect(String(answer.body.refreshToken).split('.')[1]).toHaveLength(43);
     expect(decodeJwt(String(answer.body.accessToken))).toMatchObject({ sub: tenant.adminUserId, tid: tenant.tenantId, role: 'tenant_admin', amr: ['pwd'] });
+  });
+
+  it('logs in a client that sends no User-Agent (the session stores none)', async () => {
+    await api.app.listen(0, '127.0.0.1');
+    const { port } = api.app.getHttpServer().address() as AddressInfo;
+    const body = JSON.stringify({ tenant: tenant.slug, email: tenant.adminEmail, password: TEST_PASSWORD });
+    const status = await new Promise<number>((resolve, reject) => {
+      const request = httpRequest({ host: '127.0.0.1', port, method: 'POST', path: '/v1/auth/login', headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (response) => {
+        response.resume();
+        resolve(response.statusCode ?? 0);
+      });
+      request.on('error', reject);
+      request.end(body);
+    });
+    expect(status).toBe(200);
   });
 
   it('answers unknown tenant, unknown user, wrong password and disabled user alike (R8: status and body)', async () => {
