@@ -3,11 +3,11 @@ import { Reflector } from '@nestjs/core';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { catchError, concatMap, from, Observable, throwError } from 'rxjs';
 import { contextFromRequest } from '../context/request-context.interceptor';
-import { currentContext, runInContext } from '../context/request-context';
+import { currentContext, PendingRead, runInContext } from '../context/request-context';
 import { AppError } from '../http/app-error';
 import { ErrorAuditHook } from '../http/error.filter';
 import { SKIP_HTTP_AUDIT } from '../http/skip-http-audit.decorator';
-import { AuditOutcome } from './audit-event';
+import { AuditDetails, AuditDetailValue, AuditOutcome } from './audit-event';
 import { AuditWriter } from './audit.writer';
 
 export const AUDIT_ACTION = 'http:audit-action';
@@ -33,12 +33,38 @@ function routeOf(request: FastifyRequest): string | undefined {
 
 async function recordRequest(audit: AuditWriter, request: FastifyRequest, status: number, action: string): Promise<void> {
   audited.add(request);
-  const record = (): Promise<void> => audit.record({
-    action,
-    outcome: outcomeOf(status),
-    details: { ...currentContext()?.auditNotes, method: request.method, route: routeOf(request) ?? 'unmatched', status },
-  });
+  const record = (): Promise<void> => {
+    const context = currentContext();
+    return audit.record({
+      action,
+      outcome: outcomeOf(status),
+      ...readResource(context?.pendingReads ?? []),
+      details: { ...context?.auditNotes, ...readDetails(context?.pendingReads ?? []), method: request.method, route: routeOf(request) ?? 'unmatched', status },
+    });
+  };
   await (currentContext() ? record() : runInContext(contextFromRequest(request), record));
+}
+
+const MAX_IDS_PER_EVENT = 100;
+
+/** The resource a request read, when it read exactly one record. */
+function readResource(reads: readonly PendingRead[]): { resourceType?: string; resourceId?: string } {
+  const ids = reads.flatMap((read) => read.ids);
+  return reads.length > 0 && ids.length === 1 ? { resourceType: reads[0].resourceType, resourceId: ids[0] } : {};
+}
+
+/** What the request read, by resource type: `read.user.ids`, `read.user.count`, and the repository's own details. */
+function readDetails(reads: readonly PendingRead[]): AuditDetails {
+  const details: Record<string, AuditDetailValue> = {};
+  for (const read of reads) {
+    const prefix = `read.${read.resourceType}`;
+    const earlier = (details[`${prefix}.ids`] ?? []) as readonly string[];
+    details[`${prefix}.ids`] = [...earlier, ...read.ids].slice(0, MAX_IDS_PER_EVENT);
+    details[`${prefix}.count`] = Number(details[`${prefix}.count`] ?? 0) + read.ids.length;
+    details[`${prefix}.actions`] = [...new Set([...((details[`${prefix}.actions`] ?? []) as readonly string[]), read.action])];
+    for (const [key, value] of Object.entries(read.details ?? {})) details[`${prefix}.${key}`] = value;
+  }
+  return details;
 }
 
 /**
@@ -58,6 +84,8 @@ export class HttpAuditInterceptor implements NestInterceptor {
     }
     const action = this.reflector.getAllAndOverride<string>(AUDIT_ACTION, targets) ?? 'http.request';
     const reply = execution.switchToHttp().getResponse<FastifyReply>();
+    const context = currentContext();
+    if (context) context.pendingReads = [];
     return next.handle().pipe(
       concatMap((body: unknown) => from(recordRequest(this.audit, request, reply.statusCode, action).then(() => body))),
       catchError((error: unknown) => {

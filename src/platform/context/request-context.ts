@@ -19,6 +19,20 @@ export interface RequestContext {
   userAgent?: string;
   /** Ids and reasons a handler adds to this request's audit event (for example why a login was refused). */
   auditNotes?: Record<string, string>;
+  /**
+   * Present when this request's own audit event will be written before it is answered: reads of PHI are then
+   * named in that one event instead of one event per read.
+   */
+  pendingReads?: PendingRead[];
+}
+
+/** A read of sealed data waiting to be named in its request's audit event. */
+export interface PendingRead {
+  tenantId: string;
+  action: string;
+  resourceType: string;
+  ids: string[];
+  details?: Readonly<Record<string, string | number | boolean | null | readonly string[] | readonly number[]>>;
 }
 
 const storage = new AsyncLocalStorage<RequestContext>();

@@ -104,18 +104,29 @@ export abstract class TenantScopedRepository<R extends StoredRecord> {
       const { rows } = await tx.query<DbRow>(`SELECT ${columns} FROM ${this.definition.table} WHERE ${conditions}${order}${limit}`, params);
       return Promise.all(rows.map((row) => this.fromRow(tenantId, row, keys)));
     });
-    if (readsPhi) {
-      const ids = records.map((record) => String(record.id));
-      await this.kit.audit.record({
-        action: options.auditAction ?? `${this.definition.resourceType}.read`,
-        outcome: 'success',
-        tenantId,
-        resourceType: this.definition.resourceType,
-        resourceId: ids.length === 1 ? ids[0] : undefined,
-        details: { count: ids.length, ids: ids.slice(0, 100), ...options.auditDetails },
-      });
-    }
+    if (readsPhi) await this.auditRead(tenantId, records.map((record) => String(record.id)), options);
     return records;
+  }
+
+  /**
+   * Inside an audited HTTP request of the same tenant, the read is named in that request's one audit event (written
+   * before the answer leaves); anywhere else it is an event of its own, written before the records are returned.
+   */
+  private async auditRead(tenantId: string, ids: string[], options: AuditOptions): Promise<void> {
+    const action = options.auditAction ?? `${this.definition.resourceType}.read`;
+    const context = currentContext();
+    if (context?.pendingReads && context.tenantId === tenantId) {
+      context.pendingReads.push({ tenantId, action, resourceType: this.definition.resourceType, ids, details: options.auditDetails });
+      return;
+    }
+    await this.kit.audit.record({
+      action,
+      outcome: 'success',
+      tenantId,
+      resourceType: this.definition.resourceType,
+      resourceId: ids.length === 1 ? ids[0] : undefined,
+      details: { count: ids.length, ids: ids.slice(0, 100), ...options.auditDetails },
+    });
   }
 
   protected async insert(values: InsertValues<R>, options: AuditOptions = {}): Promise<R> {
