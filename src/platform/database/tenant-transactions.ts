@@ -1,5 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { DataSource, QueryRunner } from 'typeorm';
+import type { Pool, PoolClient } from 'pg';
+import { DataSource } from 'typeorm';
 import { TenantScopeViolationError } from '../http/app-error';
 
 export interface QueryRows<T> {
@@ -19,13 +20,12 @@ function isUuid(value: string): boolean {
   return UUID.test(value);
 }
 
-class QueryRunnerTx implements TenantTx {
-  constructor(readonly tenantId: string, private readonly runner: QueryRunner) {}
+class PoolClientTx implements TenantTx {
+  constructor(readonly tenantId: string, private readonly client: PoolClient) {}
 
   async query<T>(sql: string, params: readonly unknown[] = []): Promise<QueryRows<T>> {
-    const result = await this.runner.query(sql, [...params], true) as { records?: T[]; affected?: number };
-    const rows = result.records ?? [];
-    return { rows, rowCount: result.affected ?? rows.length };
+    const result = await this.client.query(sql, [...params]);
+    return { rows: result.rows as T[], rowCount: result.rowCount ?? result.rows.length };
   }
 }
 
@@ -36,8 +36,12 @@ class QueryRunnerTx implements TenantTx {
  */
 export class TenantTransactions {
   private readonly active = new AsyncLocalStorage<TenantTx>();
+  /** pg's pool under TypeORM's DataSource: the hot path skips TypeORM's query runner (about a third of its cost). */
+  private readonly pool: Pool;
 
-  constructor(private readonly dataSource: DataSource) {}
+  constructor(dataSource: DataSource) {
+    this.pool = (dataSource.driver as unknown as { master: Pool }).master;
+  }
 
   current(): TenantTx | undefined {
     return this.active.getStore();
@@ -55,23 +59,26 @@ export class TenantTransactions {
   /** A transaction of its own even inside another: for state that must outlive the caller's rollback (data keys). */
   async runDetached<T>(tenantId: string, work: (tx: TenantTx) => Promise<T>): Promise<T> {
     if (!isUuid(tenantId)) throw new TenantScopeViolationError();
-    const runner = this.dataSource.createQueryRunner();
+    const client = await this.pool.connect();
+    let broken: Error | undefined;
     try {
-      await runner.connect();
       // The tenant id is a validated UUID, so BEGIN and the setting travel in one round trip.
-      await runner.query(`BEGIN; SELECT set_config('app.tenant_id', '${tenantId.toLowerCase()}', true)`);
-      const tx = new QueryRunnerTx(tenantId, runner);
+      await client.query(`BEGIN; SELECT set_config('app.tenant_id', '${tenantId.toLowerCase()}', true)`);
+      const tx = new PoolClientTx(tenantId, client);
       let result: T;
       try {
         result = await this.active.run(tx, () => work(tx));
       } catch (error) {
-        await runner.query('ROLLBACK').catch(() => undefined);
+        await client.query('ROLLBACK').catch((rollbackFailure: unknown) => {
+          // A connection that cannot roll back must not go back to the pool with a transaction open.
+          broken = rollbackFailure instanceof Error ? rollbackFailure : new Error('rollback failed');
+        });
         throw error;
       }
-      await runner.query('COMMIT');
+      await client.query('COMMIT');
       return result;
     } finally {
-      await runner.release();
+      client.release(broken);
     }
   }
 }

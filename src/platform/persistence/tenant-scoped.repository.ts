@@ -1,5 +1,4 @@
 import { KeyObject, randomUUID } from 'node:crypto';
-import { QueryFailedError } from 'typeorm';
 import { AuditDetails } from '../audit/audit-event';
 import { AuditWriter } from '../audit/audit.writer';
 import { currentContext } from '../context/request-context';
@@ -256,10 +255,8 @@ export abstract class TenantScopedRepository<R extends StoredRecord> {
     try {
       return await this.kit.transactions.run(tenantId, work);
     } catch (error) {
-      if (error instanceof QueryFailedError && (error.driverError as { code?: string }).code === '23505') {
-        throw new ConflictError(`This ${this.definition.resourceType} conflicts with an existing one.`, {
-          constraint: String((error.driverError as { constraint?: string }).constraint ?? 'unique'),
-        });
+      if (isUniqueViolation(error)) {
+        throw new ConflictError(`This ${this.definition.resourceType} conflicts with an existing one.`, { constraint: error.constraint ?? 'unique' });
       }
       throw error;
     }
@@ -440,4 +437,9 @@ async function writeSearchTokens(tx: TenantTx, tenantId: string, rowId: string, 
       [tenantId, rowId, tokens],
     );
   }
+}
+
+/** PostgreSQL's unique_violation, as the driver reports it. */
+function isUniqueViolation(error: unknown): error is { code: '23505'; constraint?: string } {
+  return typeof error === 'object' && error !== null && 'code' in error && error.code === '23505';
 }
