@@ -3,9 +3,7 @@ import { PLATFORM_TENANT_ID } from '../../platform/audit/audit-event';
 import { Principal } from '../../platform/auth/principal';
 import { annotateAudit, bindCaller } from '../../platform/context/request-context';
 import { PersistenceKit } from '../../platform/persistence/tenant-scoped.repository';
-import { TenantDirectory } from '../../platform/persistence/tenant-directory';
-import { TenantRepository } from '../tenants/tenant.repository';
-import { securitySettingsOf } from '../tenants/tenant-settings';
+import { TenantLookup } from '../tenants/tenant-lookup';
 import { InvalidCredentialsError, MfaInvalidError, MfaRequiredError, WeakPasswordError } from './identity-errors';
 import { LoginAttemptKeys, LoginThrottle } from './login-throttle';
 import { mfaRequiredFor, MfaService } from './mfa.service';
@@ -28,17 +26,15 @@ export interface LoginRequest {
  */
 export class AuthService {
   private readonly users: UserRepository;
-  private readonly tenants: TenantRepository;
 
   constructor(
     private readonly kit: PersistenceKit,
-    private readonly directory: TenantDirectory,
+    private readonly tenants: TenantLookup,
     private readonly sessions: SessionService,
     private readonly mfa: MfaService,
     private readonly throttle: LoginThrottle,
   ) {
     this.users = new UserRepository(kit);
-    this.tenants = new TenantRepository(kit);
   }
 
   async login(request: LoginRequest, client: ClientInfo): Promise<TokenPair> {
@@ -55,21 +51,23 @@ export class AuthService {
   }
 
   private async authenticate(request: LoginRequest, email: string, principalHash: string, keys: LoginAttemptKeys, client: ClientInfo): Promise<TokenPair> {
-    const tenantId = await this.directory.idForSlug(request.tenant);
-    const tenant = tenantId ? await this.tenants.findById(tenantId) : null;
-    if (!tenantId || !tenant || tenant.status !== 'active') {
+    const tenant = await this.tenants.activeBySlug(request.tenant);
+    if (!tenant) {
       await verifyAgainstDummy(request.password);
       return this.refuse(keys, 'unknown_tenant');
     }
+    const tenantId = tenant.id;
     bindCaller({ type: 'anonymous', id: `principal:${principalHash}` }, tenantId);
-    const user = await this.users.credentialsByEmail(tenantId, email);
+    const { user, mfaEnrolled } = await this.kit.transactions.run(tenantId, async () => {
+      const found = await this.users.credentialsByEmail(tenantId, email);
+      return { user: found, mfaEnrolled: found ? await this.mfa.isEnrolled(tenantId, found.id) : false };
+    });
     const passwordMatches = user?.passwordHash ? await verifyPassword(user.passwordHash, request.password) : await verifyAgainstDummy(request.password);
     if (!user) return this.refuse(keys, 'unknown_user');
     bindCaller({ type: 'user', id: user.id }, tenantId);
     if (!passwordMatches) return this.refuse(keys, 'wrong_password');
     if (user.status !== 'active') return this.refuse(keys, 'user_disabled');
 
-    const mfaEnrolled = await this.mfa.isEnrolled(tenantId, user.id);
     if (mfaEnrolled) {
       if (request.totp === undefined) {
         annotateAudit({ reason: 'mfa_required' });
@@ -85,7 +83,7 @@ export class AuthService {
       await this.users.setPasswordHash(tenantId, user.id, await hashPassword(request.password), 'rehash');
     }
     await this.throttle.recordSuccess(keys);
-    const settings = securitySettingsOf(tenant.settings);
+    const { settings } = tenant;
     return this.sessions.start({
       tenantId,
       userId: user.id,

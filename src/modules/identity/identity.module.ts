@@ -9,6 +9,7 @@ import { PersistenceKit } from '../../platform/persistence/tenant-scoped.reposit
 import { TenantDirectory } from '../../platform/persistence/tenant-directory';
 import { RateLimiters } from '../../platform/rate-limit/rate-limiters';
 import { AppConfig } from '../../config/app-config';
+import { TenantLookup } from '../tenants/tenant-lookup';
 import { AuthController } from './auth.controller';
 import { AuthService } from './auth.service';
 import { JwksController } from './jwks.controller';
@@ -55,9 +56,15 @@ import { UsersService } from './users.service';
       }),
     },
     {
+      provide: TenantLookup,
+      inject: [PersistenceKit, TenantDirectory],
+      useFactory: (kit: PersistenceKit, directory: TenantDirectory) => new TenantLookup(kit, directory),
+    },
+    {
       provide: SessionService,
-      inject: [PersistenceKit, AccessTokenIssuer, SessionLiveness],
-      useFactory: (kit: PersistenceKit, issuer: AccessTokenIssuer, liveness: SessionLiveness) => new SessionService(kit, issuer, liveness),
+      inject: [PersistenceKit, AccessTokenIssuer, SessionLiveness, TenantLookup],
+      useFactory: (kit: PersistenceKit, issuer: AccessTokenIssuer, liveness: SessionLiveness, tenants: TenantLookup) =>
+        new SessionService(kit, issuer, liveness, tenants),
     },
     {
       provide: MfaService,
@@ -66,9 +73,9 @@ import { UsersService } from './users.service';
     },
     {
       provide: AuthService,
-      inject: [PersistenceKit, TenantDirectory, SessionService, MfaService, LoginThrottle],
-      useFactory: (kit: PersistenceKit, directory: TenantDirectory, sessions: SessionService, mfa: MfaService, throttle: LoginThrottle) =>
-        new AuthService(kit, directory, sessions, mfa, throttle),
+      inject: [PersistenceKit, TenantLookup, SessionService, MfaService, LoginThrottle],
+      useFactory: (kit: PersistenceKit, tenants: TenantLookup, sessions: SessionService, mfa: MfaService, throttle: LoginThrottle) =>
+        new AuthService(kit, tenants, sessions, mfa, throttle),
     },
     {
       provide: UsersService,

@@ -11,7 +11,7 @@ import { hashRefreshToken, newRefreshToken, successorRefreshToken, tenantOfRefre
 import { RefreshTokenRepository } from './refresh-token.repository';
 import { SessionLifetime, SessionRepository, SessionSelector } from './session.repository';
 import { SessionEndReason, SessionRecord } from './session.table';
-import { TenantRepository } from '../tenants/tenant.repository';
+import { TenantLookup } from '../tenants/tenant-lookup';
 import { UserRepository } from './user.repository';
 
 /** A second refresh with the same token this soon is a duplicate (two tabs), not a theft. */
@@ -54,13 +54,16 @@ export class SessionService {
   private readonly sessions: SessionRepository;
   private readonly refreshTokens: RefreshTokenRepository;
   private readonly users: UserRepository;
-  private readonly tenants: TenantRepository;
 
-  constructor(private readonly kit: PersistenceKit, private readonly issuer: AccessTokenIssuer, private readonly liveness: SessionLiveness) {
+  constructor(
+    private readonly kit: PersistenceKit,
+    private readonly issuer: AccessTokenIssuer,
+    private readonly liveness: SessionLiveness,
+    private readonly tenants: TenantLookup,
+  ) {
     this.sessions = new SessionRepository(kit);
     this.refreshTokens = new RefreshTokenRepository(kit);
     this.users = new UserRepository(kit);
-    this.tenants = new TenantRepository(kit);
   }
 
   async start(start: SessionStart): Promise<TokenPair> {
@@ -89,7 +92,7 @@ export class SessionService {
   async refresh(presented: string): Promise<TokenPair> {
     const tenantId = tenantOfRefreshToken(presented);
     // A forged tenant id must not bind the request (and create audit keys) for a tenant that does not exist.
-    if (tenantId === null || !(await this.tenants.findById(tenantId))) return this.refuse('malformed_or_unknown_tenant');
+    if (tenantId === null || !(await this.tenants.activeById(tenantId))) return this.refuse('malformed_or_unknown_tenant');
     const outcome = await this.kit.transactions.run(tenantId, () => this.rotate(tenantId, presented));
     if (outcome.kind === 'invalid') return this.refuse(outcome.reason);
     annotateAudit({ sessionId: outcome.session.id });
@@ -124,7 +127,7 @@ export class SessionService {
   /** Logout by refresh token: ends its session, whatever state the token is in. Unknown tokens end nothing. */
   async endByRefreshToken(presented: string): Promise<void> {
     const tenantId = tenantOfRefreshToken(presented);
-    if (tenantId === null || !(await this.tenants.findById(tenantId))) return;
+    if (tenantId === null || !(await this.tenants.activeById(tenantId))) return;
     const token = await this.refreshTokens.find(tenantId, hashRefreshToken(presented));
     if (!token) return;
     const session = await this.sessions.lifetime(tenantId, token.sessionId);

@@ -210,8 +210,10 @@ describe('TOTP multi-factor authentication', () => {
   });
 
   it('makes tenant admins enrol when the tenant requires MFA: only enrolment routes answer until then', async () => {
-    await asOwner((owner) => owner.query(`UPDATE tenant SET settings = settings || '{"mfaRequired": true}' WHERE id = $1`, [tenant.tenantId]));
-    const { accessToken } = await api.session(tenant.slug, tenant.adminEmail);
+    // A tenant no login has looked up yet: tenants are remembered per process for a few seconds.
+    const strict = await api.provisionTenant();
+    await asOwner((owner) => owner.query(`UPDATE tenant SET settings = settings || '{"mfaRequired": true}' WHERE id = $1`, [strict.tenantId]));
+    const { accessToken } = await api.session(strict.slug, strict.adminEmail);
     const refused = await api.call('GET', '/v1/users', undefined, { token: accessToken });
     expect([refused.status, errorCode(refused)]).toEqual([403, 'MFA_ENROLMENT_REQUIRED']);
     expect((await api.call('GET', '/v1/users/me', undefined, { token: accessToken })).status).toBe(200);

@@ -127,14 +127,15 @@ describe('refresh-token rotation', () => {
   });
 
   it('honours a tenant idle timeout and session lifetime from its settings', async () => {
-    await asOwner((owner) => owner.query(`UPDATE tenant SET settings = settings || '{"idleTimeoutMinutes": 10, "sessionLifetimeHours": 1}' WHERE id = $1`, [tenant.tenantId]));
-    const answer = await api.login(tenant.slug, tenant.adminEmail);
+    // A tenant no login has looked up yet: tenants are remembered per process for a few seconds.
+    const custom = await api.provisionTenant();
+    await asOwner((owner) => owner.query(`UPDATE tenant SET settings = settings || '{"idleTimeoutMinutes": 10, "sessionLifetimeHours": 1}' WHERE id = $1`, [custom.tenantId]));
+    const answer = await api.login(custom.slug, custom.adminEmail);
     expect(answer.body.refreshExpiresIn).toBe(600);
     const [session] = await asOwner(async (owner) => (await owner.query(
       `SELECT idle_timeout_seconds, extract(epoch FROM expires_at - created_at)::int AS lifetime FROM auth_session WHERE id = $1`,
       [sessionIdOf(String(answer.body.accessToken))])).rows as { idle_timeout_seconds: number; lifetime: number }[]);
     expect(session).toEqual({ idle_timeout_seconds: 600, lifetime: 3600 });
-    await asOwner((owner) => owner.query(`UPDATE tenant SET settings = settings - 'idleTimeoutMinutes' - 'sessionLifetimeHours' WHERE id = $1`, [tenant.tenantId]));
   });
 });
 
