@@ -4,7 +4,7 @@ import { AuthGuard } from '@nestjs/passport';
 import { AppError, ForbiddenError, UnauthenticatedError } from '../http/app-error';
 import { ErrorCode } from '../http/error-codes';
 import { ALLOWED_DURING_MFA_ENROLMENT, PUBLIC_ROUTE, REQUIRED_PERMISSION } from './access.decorators';
-import { ACCESS_TOKEN_STRATEGY, AuthenticatedCaller } from './access-token.strategy';
+import { ACCESS_TOKEN_STRATEGY, AccessTokenStrategy, AuthenticatedCaller, bearerToken } from './access-token.strategy';
 import { PRINCIPAL_KEY, RequestWithPrincipal } from './principal';
 import { RolePolicy } from './role-policy';
 
@@ -24,7 +24,12 @@ export class AccessTokenGuard extends AuthGuard(ACCESS_TOKEN_STRATEGY) {
  */
 @Injectable()
 export class AccessGuard implements CanActivate {
-  constructor(private readonly reflector: Reflector, private readonly policy: RolePolicy, private readonly tokens: AccessTokenGuard) {}
+  constructor(
+    private readonly reflector: Reflector,
+    private readonly policy: RolePolicy,
+    private readonly tokens: AccessTokenGuard,
+    private readonly strategy: AccessTokenStrategy,
+  ) {}
 
   async canActivate(execution: ExecutionContext): Promise<boolean> {
     const targets = [execution.getHandler(), execution.getClass()];
@@ -32,8 +37,11 @@ export class AccessGuard implements CanActivate {
     const permission = this.reflector.getAllAndOverride<string | undefined>(REQUIRED_PERMISSION, targets);
     if (permission === undefined) throw new ForbiddenError('This route is not open to anyone.');
 
-    await this.tokens.canActivate(execution);
-    const request = execution.switchToHttp().getRequest<RequestWithPrincipal & { user?: AuthenticatedCaller }>();
+    const request = execution.switchToHttp().getRequest<RequestWithPrincipal & { user?: AuthenticatedCaller; headers: { authorization?: string } }>();
+    const rawToken = bearerToken(request.headers.authorization);
+    const known = rawToken ? await this.strategy.fromVerified(rawToken) : null;
+    if (known) request.user = known;
+    else await this.tokens.canActivate(execution);
     const caller = request.user;
     if (!caller) throw new UnauthenticatedError('invalid_token');
     const { mfaEnrolmentPending, ...principal } = caller;
