@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { AppError } from '../../platform/http/app-error';
 import { ErrorCode } from '../../platform/http/error-codes';
 import { PersistenceKit } from '../../platform/persistence/tenant-scoped.repository';
-import { hashPassword, PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from '../identity/password-hasher';
+import { hashPassword } from '../identity/password-hasher';
+import { passwordProblems } from '../identity/password-policy';
 import { UserRepository } from '../identity/user.repository';
 import { TenantRepository } from './tenant.repository';
 
@@ -56,9 +57,7 @@ function validate(request: NewTenant): { field: string; constraints: string[] }[
   if (!SLUG.test(request.slug)) problems.push({ field: 'slug', constraints: ['matches ^[a-z0-9][a-z0-9-]{1,62}$'] });
   if (request.name.trim().length === 0 || request.name.length > 200) problems.push({ field: 'name', constraints: ['length 1-200'] });
   if (!EMAIL.test(request.adminEmail) || request.adminEmail.length > 254) problems.push({ field: 'adminEmail', constraints: ['isEmail'] });
-  const length = request.adminPassword.length;
-  if (length < PASSWORD_MIN_LENGTH || length > PASSWORD_MAX_LENGTH) {
-    problems.push({ field: 'adminPassword', constraints: [`length ${PASSWORD_MIN_LENGTH}-${PASSWORD_MAX_LENGTH}`] });
-  }
+  const passwordIssues = passwordProblems(request.adminPassword);
+  if (passwordIssues.length > 0) problems.push({ field: 'adminPassword', constraints: passwordIssues });
   return problems;
 }
