@@ -1,12 +1,12 @@
 import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { createServer } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
 import { Cache } from '../../../src/platform/cache/cache.port';
 import { MemoryCache } from '../../../src/platform/cache/memory.cache';
 import { RedisCache } from '../../../src/platform/cache/redis.cache';
 import { DependencyUnavailableError } from '../../../src/platform/http/app-error';
+import { freePort } from '../../support/redis-server';
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const IN_CI = process.env.CI === 'true';
@@ -178,19 +178,10 @@ describe('MemoryCache', () => {
   });
 });
 
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (address === null || typeof address === 'string') throw new Error('expected a TCP address');
-  return address.port;
-}
-
 describe('RedisCache without a server', () => {
   it('rejects quickly with DependencyUnavailableError instead of hanging', async () => {
     const reportedErrors: Error[] = [];
-    const cache = new RedisCache({ url: `redis://127.0.0.1:${await closedPort()}`, onError: (error) => reportedErrors.push(error) });
+    const cache = new RedisCache({ url: `redis://127.0.0.1:${await freePort()}`, onError: (error) => reportedErrors.push(error) });
     try {
       const attempts: (() => Promise<unknown>)[] = [
         () => cache.get(`${RUN_PREFIX}dead`),
