@@ -1,7 +1,7 @@
-import { createHmac } from 'node:crypto';
 import { PLATFORM_TENANT_ID } from '../../platform/audit/audit-event';
 import { Principal } from '../../platform/auth/principal';
 import { annotateAudit, bindCaller } from '../../platform/context/request-context';
+import { blindIndex } from '../../platform/crypto/field-cipher';
 import { PersistenceKit } from '../../platform/persistence/tenant-scoped.repository';
 import { TenantLookup } from '../tenants/tenant-lookup';
 import { InvalidCredentialsError, MfaInvalidError, MfaRequiredError, WeakPasswordError } from './identity-errors';
@@ -134,6 +134,6 @@ export class AuthService {
   /** HMAC under the platform's index key: stable across instances, useless without the key, never the value. */
   private async keyedHash(purpose: string, value: string): Promise<string> {
     const { key } = await this.kit.keys.current(PLATFORM_TENANT_ID, 'index');
-    return createHmac('sha256', key).update(`${purpose}\u0000${value}`, 'utf8').digest('hex').slice(0, 32);
+    return blindIndex(key, `${purpose}\u0000${value}`).toString('hex').slice(0, 32);
   }
 }

@@ -1,4 +1,5 @@
-import { createHash, createHmac, KeyObject, randomBytes } from 'node:crypto';
+import { createHash, KeyObject, randomBytes } from 'node:crypto';
+import { blindIndex } from '../../platform/crypto/field-cipher';
 
 /**
  * A refresh token is `<tenant id>.<256 random bits, base64url>`. The tenant id lets an unauthenticated refresh
@@ -25,6 +26,6 @@ export function hashRefreshToken(token: string): Buffer {
  * spent token and the tenant's key can compute it.
  */
 export function successorRefreshToken(token: string, tenantId: string, key: KeyObject): string {
-  const secret = createHmac('sha256', key).update('refresh-token-successor\u0000', 'utf8').update(token, 'utf8').digest();
+  const secret = blindIndex(key, `refresh-token-successor\u0000${token}`);
   return `${tenantId}.${secret.toString('base64url')}`;
 }

@@ -13,8 +13,4 @@ export class TenantRepository extends TenantScopedRepository<TenantRecord> {
   findById(tenantId: string): Promise<TenantRecord | null> {
     return this.findOne({ tenantId });
   }
-
-  changeSettings(tenantId: string, settings: Record<string, unknown>): Promise<TenantRecord | null> {
-    return this.update({ tenantId, id: tenantId }, { settings }, { auditAction: 'tenant.settings_change' });
-  }
 }
