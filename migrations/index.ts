@@ -1,5 +1,6 @@
 import { Foundation1763900000000 } from './1763900000000-foundation';
 import { Identity1764000000000 } from './1764000000000-identity';
+import { Messaging1764100000000 } from './1764100000000-messaging';
 
 /** Every migration, in order. Append-only once landed. */
-export const migrations = [Foundation1763900000000, Identity1764000000000];
+export const migrations = [Foundation1763900000000, Identity1764000000000, Messaging1764100000000];

@@ -1,7 +1,10 @@
 import { DynamicModule, Module, Type } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD, APP_INTERCEPTOR, DiscoveryModule } from '@nestjs/core';
 import { LoggerModule } from 'nestjs-pino';
+import { AttachmentsModule } from './modules/attachments/attachments.module';
+import { ConversationsModule } from './modules/conversations/conversations.module';
 import { IdentityModule } from './modules/identity/identity.module';
+import { MessagesModule } from './modules/messages/messages.module';
 import { AccessGuard } from './platform/auth/access.guard';
 import { HttpAuditInterceptor, HttpErrorAuditHook } from './platform/audit/http-audit';
 import { RequestContextInterceptor } from './platform/context/request-context.interceptor';
@@ -34,6 +37,9 @@ export class AppModule {
         PlatformModule.forPlatform(options.platform),
         DiscoveryModule,
         IdentityModule,
+        AttachmentsModule,
+        ConversationsModule,
+        MessagesModule,
       ],
       controllers: [HealthController, MetricsController, ...(options.extraControllers ?? [])],
       providers: [

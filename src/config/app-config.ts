@@ -73,6 +73,13 @@ export class AppConfig {
   @Transform(toBoolean) @IsBoolean()
   S3_FORCE_PATH_STYLE = false;
 
+  /**
+   * The origin clients reach this API at (scheme, host, port, optional path prefix), for the links the service signs
+   * itself (attachment transfers with the embedded object store). Default: http://localhost:<PORT>.
+   */
+  @Transform(emptyAsAbsent) @IsOptional() @IsUrl({ protocols: ['http', 'https'], require_tld: false, require_protocol: true })
+  PUBLIC_BASE_URL?: string;
+
   @Transform(emptyAsAbsent) @IsOptional() @IsUrl({ protocols: ['redis', 'rediss'], require_tld: false })
   REDIS_URL?: string;
 
@@ -126,7 +133,7 @@ export class InvalidConfigError extends Error {
 /** The production backend each port needs under NODE_ENV=production; absent means the embedded default. */
 const productionSettings = ['DATABASE_URL', 'KMS_KEY_ID', 'AWS_REGION', 'S3_BUCKET', 'REDIS_URL', 'CENTRIFUGO_API_URL', 'CENTRIFUGO_API_KEY'] as const;
 
-const settingNames = new Set(Object.keys(new AppConfig()).concat(productionSettings, ['KMS_ENDPOINT', 'S3_ENDPOINT', 'OTEL_EXPORTER_OTLP_ENDPOINT']));
+const settingNames = new Set(Object.keys(new AppConfig()).concat(productionSettings, ['KMS_ENDPOINT', 'S3_ENDPOINT', 'OTEL_EXPORTER_OTLP_ENDPOINT', 'PUBLIC_BASE_URL']));
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   const known = Object.fromEntries(Object.entries(env).filter(([name]) => settingNames.has(name)));
@@ -144,6 +151,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   }
   if (problems.length > 0) throw new InvalidConfigError(problems);
   return config;
+}
+
+/** PUBLIC_BASE_URL without a trailing slash, or the default http://localhost:<PORT>. */
+export function publicBaseUrl(config: AppConfig): string {
+  return (config.PUBLIC_BASE_URL ?? `http://localhost:${config.PORT}`).replace(/\/+$/, '');
 }
 
 export type EmbeddedDefault = 'database' | 'keys' | 'storage' | 'cache' | 'realtime';

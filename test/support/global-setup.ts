@@ -75,7 +75,8 @@ export default async function globalSetup(): Promise<void> {
   } finally {
     await destroyDataSources(sources);
   }
-  // The end-to-end tests run the compiled service and CLI, exactly what `npm start` runs.
-  execFileSync('npm', ['run', '--silent', 'build'], { cwd: join(__dirname, '..', '..'), stdio: 'inherit' });
+  // The end-to-end tests run the compiled service and CLI, exactly what `npm start` runs. Running only
+  // integration files, TEST_SKIP_BUILD=1 leaves dist/ alone (and so never races another run's build).
+  if (process.env.TEST_SKIP_BUILD !== '1') execFileSync('npm', ['run', '--silent', 'build'], { cwd: join(__dirname, '..', '..'), stdio: 'inherit' });
   publishTestEnvironment({ serverUrl: server, templateDatabase, runId, dataDir, redisUrl: await redisUrl() });
 }

@@ -83,7 +83,7 @@ import { UsersService } from './users.service';
       useFactory: (kit: PersistenceKit, sessions: SessionService) => new UsersService(kit, sessions),
     },
   ],
-  exports: [RolePolicy, SessionLiveness, AccessTokenStrategy, AccessTokenGuard, AccessTokenIssuer, SessionService],
+  exports: [RolePolicy, SessionLiveness, AccessTokenStrategy, AccessTokenGuard, AccessTokenIssuer, SessionService, TenantLookup],
 })
 export class IdentityModule implements OnApplicationBootstrap {
   constructor(private readonly keys: SigningKeyRing) {}

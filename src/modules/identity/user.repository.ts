@@ -51,6 +51,12 @@ export class UserRepository extends TenantScopedRepository<UserRecord> {
     return user ?? null;
   }
 
+  /** Each found user's status, by id; opens nothing sealed. */
+  async statusesOf(tenantId: string, ids: readonly string[]): Promise<Map<string, UserStatus>> {
+    const users = await this.findColumns({ tenantId, id: ids }, ['status']);
+    return new Map(users.map((user) => [user.id, user.status]));
+  }
+
   list(tenantId: string, page: UserPage): Promise<UserRecord[]> {
     return this.findMany({ tenantId }, pageOptions(page));
   }

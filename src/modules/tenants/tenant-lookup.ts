@@ -2,14 +2,15 @@ import { LRUCache } from 'lru-cache';
 import { PersistenceKit } from '../../platform/persistence/tenant-scoped.repository';
 import { TenantDirectory } from '../../platform/persistence/tenant-directory';
 import { TenantRepository } from './tenant.repository';
-import { securitySettingsOf, TenantSecuritySettings } from './tenant-settings';
+import { attachmentSettingsOf, securitySettingsOf, TenantAttachmentSettings, TenantSecuritySettings } from './tenant-settings';
 
 export interface ActiveTenant {
   id: string;
   settings: TenantSecuritySettings;
+  attachments: TenantAttachmentSettings;
 }
 
-/** Suspending a tenant or changing its settings reaches logins and refreshes within this time. */
+/** Suspending a tenant or changing its settings reaches logins, refreshes and attachment rules within this time. */
 const TENANT_LOOKUP_TTL_MS = 5_000;
 
 /**
@@ -38,7 +39,9 @@ export class TenantLookup {
     const cached = this.byId.get(id);
     if (cached) return cached.tenant;
     const record = await this.tenants.findById(id);
-    const tenant = record?.status === 'active' ? { id: record.id, settings: securitySettingsOf(record.settings) } : null;
+    const tenant = record?.status === 'active'
+      ? { id: record.id, settings: securitySettingsOf(record.settings), attachments: attachmentSettingsOf(record.settings) }
+      : null;
     this.byId.set(id, { tenant });
     return tenant;
   }

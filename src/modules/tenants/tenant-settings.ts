@@ -19,6 +19,26 @@ export function securitySettingsOf(settings: Record<string, unknown>): TenantSec
   };
 }
 
+/** A tenant's attachment settings as stored in tenant.settings. */
+export interface TenantAttachmentSettings {
+  /** The largest attachment a member may upload, in bytes. */
+  maxAttachmentBytes: number;
+}
+
+/** 100 MB. */
+export const DEFAULT_MAX_ATTACHMENT_BYTES = 104_857_600;
+/** The most a tenant may allow: S3's limit for one PUT (5 GiB). */
+export const MAX_ATTACHMENT_BYTES_LIMIT = 5 * 1024 ** 3;
+
+export const DEFAULT_ATTACHMENT_SETTINGS: TenantAttachmentSettings = { maxAttachmentBytes: DEFAULT_MAX_ATTACHMENT_BYTES };
+
+/** Reads the stored JSON defensively: a missing or malformed value falls back to the default. */
+export function attachmentSettingsOf(settings: Record<string, unknown>): TenantAttachmentSettings {
+  return {
+    maxAttachmentBytes: integerWithin(settings.maxAttachmentBytes, 1, MAX_ATTACHMENT_BYTES_LIMIT) ?? DEFAULT_ATTACHMENT_SETTINGS.maxAttachmentBytes,
+  };
+}
+
 function integerWithin(value: unknown, min: number, max: number): number | undefined {
   return typeof value === 'number' && Number.isInteger(value) && value >= min && value <= max ? value : undefined;
 }

@@ -12,6 +12,10 @@ const RESOURCE_TYPE = /^[a-z][a-z0-9_]*$/;
 
 export class InvalidAuditEventError extends Error {}
 
+/** audit_event's columns, in the order rowValues returns them. */
+export const AUDIT_EVENT_COLUMNS = 'id, tenant_id, occurred_at, actor_type, actor_id, action, resource_type, resource_id, outcome, '
+  + 'request_id, ip, user_agent, details, row_mac, mac_key_version';
+
 interface SealedRecord {
   record: AuditRecord;
   rowMac: Buffer;
@@ -48,16 +52,19 @@ export class AuditWriter {
   ) {}
 
   async recordInTransaction(tx: TenantTx, input: AuditEventInput): Promise<void> {
-    const { record, rowMac, macKeyVersion } = await this.seal({ ...input, tenantId: input.tenantId ?? tx.tenantId });
-    if (record.tenantId !== tx.tenantId) throw new InvalidAuditEventError('audit event tenant differs from its transaction');
-    await tx.query(
-      `INSERT INTO audit_event (id, tenant_id, occurred_at, actor_type, actor_id, action, resource_type, resource_id,
-                                outcome, request_id, ip, user_agent, details, row_mac, mac_key_version)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`,
-      [record.id, record.tenantId, record.occurredAt, record.actorType, record.actorId, record.action, record.resourceType,
-        record.resourceId, record.outcome, record.requestId, record.ip, record.userAgent, JSON.stringify(record.details),
-        rowMac, macKeyVersion],
-    );
+    const values = await this.rowValues(tx.tenantId, input);
+    await tx.query(`INSERT INTO audit_event (${AUDIT_EVENT_COLUMNS}) VALUES (${values.map((_, i) => `$${i + 1}`).join(', ')})`, values);
+  }
+
+  /**
+   * The sealed row (values in AUDIT_EVENT_COLUMNS order) for an INSERT that the caller's own statement carries, so a
+   * write and its audit event reach the database in one round trip. It must run in a transaction of `tenantId`.
+   */
+  async rowValues(tenantId: string, input: AuditEventInput): Promise<unknown[]> {
+    const { record, rowMac, macKeyVersion } = await this.seal({ ...input, tenantId: input.tenantId ?? tenantId });
+    if (record.tenantId !== tenantId) throw new InvalidAuditEventError('audit event tenant differs from its transaction');
+    return [record.id, record.tenantId, record.occurredAt, record.actorType, record.actorId, record.action, record.resourceType,
+      record.resourceId, record.outcome, record.requestId, record.ip, record.userAgent, JSON.stringify(record.details), rowMac, macKeyVersion];
   }
 
   async record(input: AuditEventInput): Promise<void> {

@@ -14,7 +14,7 @@ export interface DataSources {
 }
 
 export function createDataSources(url: string, appPoolSize: number): DataSources {
-  const common = { type: 'postgres' as const, url, logging: false, migrations, migrationsTableName: 'schema_migration' };
+  const common = { type: 'postgres' as const, url, logging: false, parseInt8: true, migrations, migrationsTableName: 'schema_migration' };
   return {
     owner: new DataSource({ ...common, poolSize: 3, extra: { application_name: 'sealed-channels-owner' } }),
     app: new DataSource({

@@ -1,7 +1,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Pool, PoolClient } from 'pg';
 import { DataSource } from 'typeorm';
-import { TenantScopeViolationError } from '../http/app-error';
+import { DependencyUnavailableError, TenantScopeViolationError } from '../http/app-error';
 
 export interface QueryRows<T> {
   rows: T[];
@@ -18,6 +18,17 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 function isUuid(value: string): boolean {
   return UUID.test(value);
+}
+
+/** SQLSTATE classes that mean the database (not the statement) failed: connection exceptions, shutdown, crash. */
+const UNAVAILABLE_SQLSTATE = /^(08|57P0[1-3]|53300)/;
+
+/** The database went away under a statement (crash, restart, failover), rather than refusing the statement itself. */
+function isDatabaseUnavailable(error: unknown): boolean {
+  if (typeof error !== 'object' || error === null) return false;
+  const code = 'code' in error ? String(error.code) : '';
+  if (UNAVAILABLE_SQLSTATE.test(code) || ['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT'].includes(code)) return true;
+  return error instanceof Error && /Connection terminated|connection timeout|Client has encountered a connection error/i.test(error.message);
 }
 
 class PoolClientTx implements TenantTx {
@@ -59,8 +70,19 @@ export class TenantTransactions {
   /** A transaction of its own even inside another: for state that must outlive the caller's rollback (data keys). */
   async runDetached<T>(tenantId: string, work: (tx: TenantTx) => Promise<T>): Promise<T> {
     if (!isUuid(tenantId)) throw new TenantScopeViolationError();
-    const client = await this.pool.connect();
+    let client: PoolClient;
+    try {
+      client = await this.pool.connect();
+    } catch (error) {
+      throw isDatabaseUnavailable(error) ? new DependencyUnavailableError('database') : error;
+    }
     let broken: Error | undefined;
+    // pg-pool stops listening to a client it has lent out: without a listener of ours, a connection that dies
+    // while checked out (crash, failover, terminated backend) raises an unhandled 'error' and ends the process.
+    const onConnectionError = (error: Error): void => {
+      broken = error;
+    };
+    client.on('error', onConnectionError);
     try {
       // The tenant id is a validated UUID, so BEGIN and the setting travel in one round trip.
       await client.query(`BEGIN; SELECT set_config('app.tenant_id', '${tenantId.toLowerCase()}', true)`);
@@ -77,7 +99,14 @@ export class TenantTransactions {
       }
       await client.query('COMMIT');
       return result;
+    } catch (error) {
+      if (isDatabaseUnavailable(error)) {
+        broken ??= error instanceof Error ? error : new Error('database unavailable');
+        throw new DependencyUnavailableError('database');
+      }
+      throw error;
     } finally {
+      client.removeListener('error', onConnectionError);
       client.release(broken);
     }
   }

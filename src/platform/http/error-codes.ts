@@ -31,6 +31,23 @@ export const ErrorCode = {
   SEALED_DATA_INTEGRITY: 'SEALED_DATA_INTEGRITY',
   OBJECT_RETAINED: 'OBJECT_RETAINED',
   REALTIME_PUBLISH_REJECTED: 'REALTIME_PUBLISH_REJECTED',
+  /** A conversation member that is not an active user of the caller's tenant. */
+  INVALID_MEMBER: 'INVALID_MEMBER',
+  /** A direct conversation's two members are fixed. */
+  DIRECT_CONVERSATION_FIXED: 'DIRECT_CONVERSATION_FIXED',
+  /** A group would exceed its member limit. */
+  CONVERSATION_FULL: 'CONVERSATION_FULL',
+  /** A seq beyond the conversation's last message (read pointer, reply target). */
+  INVALID_SEQ: 'INVALID_SEQ',
+  /** A deleted message cannot be edited or reacted to. */
+  MESSAGE_DELETED: 'MESSAGE_DELETED',
+  IDEMPOTENCY_KEY_REUSED: 'IDEMPOTENCY_KEY_REUSED',
+  /** An attachment id that is not a ready, unattached upload of the sender in this conversation. */
+  INVALID_ATTACHMENT: 'INVALID_ATTACHMENT',
+  ATTACHMENT_TOO_LARGE: 'ATTACHMENT_TOO_LARGE',
+  ATTACHMENT_TYPE_MISMATCH: 'ATTACHMENT_TYPE_MISMATCH',
+  /** The upload is missing, incomplete, or its signed URL has expired. */
+  ATTACHMENT_NOT_UPLOADED: 'ATTACHMENT_NOT_UPLOADED',
   INTERNAL: 'INTERNAL',
 } as const;
 

@@ -1,11 +1,12 @@
 import { KeyObject, randomUUID } from 'node:crypto';
-import { AuditDetails } from '../audit/audit-event';
-import { AuditWriter } from '../audit/audit.writer';
+import { AuditDetails, AuditEventInput } from '../audit/audit-event';
+import { AUDIT_EVENT_COLUMNS, AuditWriter } from '../audit/audit.writer';
 import { currentContext } from '../context/request-context';
 import { blindIndex, open, seal, SealOpenError, sealedKeyVersion } from '../crypto/field-cipher';
 import { TenantKeys } from '../crypto/tenant-keys';
 import { TenantTransactions, TenantTx } from '../database/tenant-transactions';
 import { ConflictError, SealedDataIntegrityError, TenantScopeViolationError } from '../http/app-error';
+import { appendOutboxEvent, OUTBOX_EVENT_COLUMNS, OutboxEvent, outboxRowValues } from '../realtime/outbox';
 import { ColumnSpec, StoredRecord, TableDefinition } from './table-definition';
 
 /** What every repository stands on; one instance per process. */
@@ -17,8 +18,8 @@ export class PersistenceKit {
   ) {}
 }
 
-/** A filter must name its tenant: forgetting it does not compile. */
-export type Where<R extends StoredRecord> = { tenantId: string } & Partial<Omit<R, 'tenantId'>>;
+/** A filter must name its tenant: forgetting it does not compile. An array matches any of its values. */
+export type Where<R extends StoredRecord> = { tenantId: string } & { [K in Exclude<keyof R, 'tenantId'>]?: R[K] | readonly R[K][] };
 /** Updates and deletes address one row of one tenant. */
 export interface RowRef {
   tenantId: string;
@@ -41,12 +42,26 @@ export interface ReadOptions<R> {
   range?: { [K in keyof R]?: Bounds<R[K]> };
   /** Rows whose sealed column has every search term (see SearchTokenSpec); no terms match nothing. */
   matching?: { key: keyof R & string; query: string };
+  /** Locks the rows until the surrounding transaction ends (read-modify-write such as an edit keeping history). */
+  forUpdate?: boolean;
 }
 
 export interface AuditOptions {
   /** Overrides the default action (`<resource>.read|create|update|delete`). */
   auditAction?: string;
   auditDetails?: AuditDetails;
+  /** A write's realtime announcement: committed with the write and its audit event, or not at all. */
+  outbox?: OutboxEvent;
+}
+
+export interface ReadAuditOptions<R> extends AuditOptions {
+  /** Details computed from what was read, e.g. the seq range of a page of messages. */
+  auditDetailsOf?: (records: readonly R[]) => AuditDetails;
+}
+
+export interface InsertOptions extends AuditOptions {
+  /** Insert only if no row conflicts on a unique key; returns null instead of failing when one does. */
+  ifAbsent?: boolean;
 }
 
 export interface ConditionalUpdateOptions<R, K> extends AuditOptions {
@@ -76,7 +91,7 @@ export abstract class TenantScopedRepository<R extends StoredRecord> {
     return record ?? null;
   }
 
-  protected async findMany(where: Where<R>, read: ReadOptions<R> = {}, options: AuditOptions = {}): Promise<R[]> {
+  protected async findMany(where: Where<R>, read: ReadOptions<R> = {}, options: ReadAuditOptions<R> = {}): Promise<R[]> {
     return this.select(where, this.keys(), read, options) as Promise<R[]>;
   }
 
@@ -88,7 +103,7 @@ export abstract class TenantScopedRepository<R extends StoredRecord> {
     return this.select(where, [...new Set<keyof R & string>(['id', ...keys])], read, {}) as Promise<Pick<R, K | 'id'>[]>;
   }
 
-  private async select(where: Where<R>, keys: (keyof R & string)[], read: ReadOptions<R>, options: AuditOptions): Promise<Partial<R>[]> {
+  private async select(where: Where<R>, keys: (keyof R & string)[], read: ReadOptions<R>, options: ReadAuditOptions<R>): Promise<Partial<R>[]> {
     const tenantId = this.scopeOf(where.tenantId);
     const readsPhi = keys.some((key) => this.definition.columns[key].sealed === true);
     const records = await this.kit.transactions.run(tenantId, async (tx) => {
@@ -99,11 +114,16 @@ export abstract class TenantScopedRepository<R extends StoredRecord> {
       const conditions = [...clause, ...matched].join(' AND ');
       const order = this.orderClause(read.orderBy);
       const limit = read.limit === undefined ? '' : ` LIMIT ${Math.max(0, Math.floor(read.limit))}`;
+      const lock = read.forUpdate ? ' FOR UPDATE' : '';
       const columns = keys.map((key) => this.columnOf(key)).join(', ');
-      const { rows } = await tx.query<DbRow>(`SELECT ${columns} FROM ${this.definition.table} WHERE ${conditions}${order}${limit}`, params);
+      const { rows } = await tx.query<DbRow>(`SELECT ${columns} FROM ${this.definition.table} WHERE ${conditions}${order}${limit}${lock}`, params);
       return Promise.all(rows.map((row) => this.fromRow(tenantId, row, keys)));
     });
-    if (readsPhi) await this.auditRead(tenantId, records.map((record) => String(record.id)), options);
+    if (readsPhi) {
+      // auditDetailsOf is offered by findMany only, which selects whole records.
+      const details = { ...options.auditDetails, ...options.auditDetailsOf?.(records as unknown as R[]) };
+      await this.auditRead(tenantId, records.map((record) => String(record.id)), { auditAction: options.auditAction, auditDetails: details });
+    }
     return records;
   }
 
@@ -128,25 +148,45 @@ export abstract class TenantScopedRepository<R extends StoredRecord> {
     });
   }
 
-  protected async insert(values: InsertValues<R>, options: AuditOptions = {}): Promise<R> {
+  protected async insert(values: InsertValues<R>, options?: AuditOptions & { ifAbsent?: false }): Promise<R>;
+  protected async insert(values: InsertValues<R>, options: InsertOptions & { ifAbsent: true }): Promise<R | null>;
+  protected async insert(values: InsertValues<R>, options: InsertOptions = {}): Promise<R | null> {
     const tenantId = this.scopeOf(values.tenantId);
     const id = this.definition.tenantColumn === this.columnOf('id') ? tenantId : (values.id ?? randomUUID());
     const record = { ...values, id } as unknown as Partial<R>;
+    const audit: AuditEventInput = {
+      action: options.auditAction ?? `${this.definition.resourceType}.create`,
+      outcome: 'success',
+      resourceType: this.definition.resourceType,
+      resourceId: id,
+      details: options.auditDetails,
+    };
     return this.write(tenantId, async (tx) => {
       const { columns, params, searchTokens } = await this.toColumns(tenantId, id, record);
       const placeholders = params.map((_, i) => `$${i + 1}`).join(', ');
-      const { rows } = await tx.query<DbRow>(
-        `INSERT INTO ${this.definition.table} (${columns.join(', ')}) VALUES (${placeholders}) RETURNING ${this.selectList}`,
-        params,
-      );
-      await writeSearchTokens(tx, tenantId, id, searchTokens, false);
-      await this.kit.audit.recordInTransaction(tx, {
-        action: options.auditAction ?? `${this.definition.resourceType}.create`,
-        outcome: 'success',
-        resourceType: this.definition.resourceType,
-        resourceId: id,
-        details: options.auditDetails,
-      });
+      const insertRow = `INSERT INTO ${this.definition.table} (${columns.join(', ')}) VALUES (${placeholders})`;
+      if (options.ifAbsent) {
+        const { rows } = await tx.query<DbRow>(`${insertRow} ON CONFLICT DO NOTHING RETURNING ${this.selectList}`, params);
+        if (rows.length === 0) return null;
+        await writeSearchTokens(tx, tenantId, id, searchTokens, false);
+        await this.kit.audit.recordInTransaction(tx, audit);
+        if (options.outbox) await appendOutboxEvent(tx, options.outbox);
+        return this.withPlaintext(rows[0], record);
+      }
+      // The row, its search tokens, its audit event and its outbox event travel as one statement: one round trip
+      // on the hot path (a send), and they commit or fail together like the rest of the transaction.
+      const statement = new StatementBuilder(params);
+      const parts = [`written AS (${insertRow} RETURNING ${this.selectList})`];
+      for (const [i, { table, tokens }] of searchTokens.entries()) {
+        if (tokens.length === 0) continue;
+        parts.push(`tokens_${i} AS (INSERT INTO ${table} (tenant_id, row_id, token)
+          SELECT ${statement.add(tenantId)}::uuid, ${statement.add(id)}::uuid, unnest(${statement.add(tokens)}::bytea[]) ON CONFLICT DO NOTHING)`);
+      }
+      parts.push(`audited AS (INSERT INTO audit_event (${AUDIT_EVENT_COLUMNS}) VALUES (${statement.addAll(await this.kit.audit.rowValues(tenantId, audit))}))`);
+      if (options.outbox) {
+        parts.push(`announced AS (INSERT INTO outbox_event (${OUTBOX_EVENT_COLUMNS}) VALUES (${statement.addAll(outboxRowValues(tenantId, options.outbox))}))`);
+      }
+      const { rows } = await tx.query<DbRow>(`WITH ${parts.join(',\n')} SELECT * FROM written`, statement.params);
       return this.withPlaintext(rows[0], record);
     });
   }
@@ -173,6 +213,7 @@ export abstract class TenantScopedRepository<R extends StoredRecord> {
         resourceId: ref.id,
         details: { fields: Object.keys(changes).sort(), ...options.auditDetails },
       });
+      if (options.outbox) await appendOutboxEvent(tx, options.outbox);
       return this.fromRow(tenantId, rows[0], this.keys()) as Promise<R>;
     });
   }
@@ -214,6 +255,7 @@ export abstract class TenantScopedRepository<R extends StoredRecord> {
           resourceId: ids.length === 1 ? ids[0] : undefined,
           details: { fields: Object.keys(changes).sort(), count: ids.length, ids: ids.slice(0, 100), ...options.auditDetails },
         });
+        if (options.outbox) await appendOutboxEvent(tx, options.outbox);
       }
       return records as Pick<R, K | 'id'>[];
     });
@@ -235,8 +277,63 @@ export abstract class TenantScopedRepository<R extends StoredRecord> {
         resourceId: ref.id,
         details: options.auditDetails,
       });
+      if (options.outbox) await appendOutboxEvent(tx, options.outbox);
       return true;
     });
+  }
+
+  /** Deletes every row matching `where`; one audit event names them. Returns the deleted ids. */
+  protected async deleteWhere(where: Where<R>, options: AuditOptions = {}): Promise<string[]> {
+    const tenantId = this.scopeOf(where.tenantId);
+    return this.write(tenantId, async (tx) => {
+      const { clause, params } = await this.whereClause(where);
+      const { rows } = await tx.query<DbRow>(`DELETE FROM ${this.definition.table} WHERE ${clause.join(' AND ')} RETURNING ${this.columnOf('id')}`, params);
+      const ids = rows.map((row) => String(row[this.columnOf('id')]));
+      if (ids.length > 0) {
+        await this.kit.audit.recordInTransaction(tx, {
+          action: options.auditAction ?? `${this.definition.resourceType}.delete`,
+          outcome: 'success',
+          resourceType: this.definition.resourceType,
+          resourceId: ids.length === 1 ? ids[0] : undefined,
+          details: { count: ids.length, ids: ids.slice(0, 100), ...options.auditDetails },
+        });
+        if (options.outbox) await appendOutboxEvent(tx, options.outbox);
+      }
+      return ids;
+    });
+  }
+
+  /**
+   * Draws the next value of a plain counter column of one row (a conversation's message seq) and applies `patch`
+   * with it; null when the row does not exist. Only inside an open transaction, whose own write audits the change:
+   * the row stays locked until that transaction ends, which is what makes the counter gap-free.
+   */
+  protected async increment(ref: RowRef, counter: keyof R & string, patch: Patch<R> = {}): Promise<number | null> {
+    const tenantId = this.scopeOf(ref.tenantId);
+    const tx = this.kit.transactions.current();
+    if (!tx || tx.tenantId !== tenantId) throw new Error('increment runs inside the transaction that uses the value');
+    const spec = this.definition.columns[counter];
+    if (spec.sealed || this.keysOf(patch as Partial<R>).some((key) => this.definition.columns[key].sealed === true)) {
+      throw new Error('increment changes plain columns only');
+    }
+    const { columns, params } = await this.toColumns(tenantId, ref.id, patch as Partial<R>);
+    const assignments = [`${spec.column} = ${spec.column} + 1`, ...columns.map((column, i) => `${column} = $${i + 3}`)].join(', ');
+    const { rows } = await tx.query<DbRow>(
+      `UPDATE ${this.definition.table} SET ${assignments}${this.updatedAtAssignment()}
+       WHERE ${this.definition.tenantColumn} = $1 AND ${this.columnOf('id')} = $2 RETURNING ${spec.column}`,
+      [tenantId, ref.id, ...params],
+    );
+    return rows.length === 0 ? null : Number(rows[0][spec.column]);
+  }
+
+  /**
+   * Joins and aggregates over plain columns (counts, summaries, membership), run under the tenant's row-level
+   * security. Sealed columns (named `*_sealed`) are refused: PHI is read only through findMany, which opens and audits it.
+   */
+  protected async selectPlain<T>(tenantId: string, sql: string, params: readonly unknown[]): Promise<T[]> {
+    if (/_sealed\b/.test(sql)) throw new Error('selectPlain reads plain columns only');
+    const { rows } = await this.kit.transactions.run(this.scopeOf(tenantId), (tx) => tx.query<T>(sql, params));
+    return rows;
   }
 
   /** Several statements, one transaction: writes inside commit or roll back together with their audit events. */
@@ -291,11 +388,15 @@ export abstract class TenantScopedRepository<R extends StoredRecord> {
       if (!spec) throw new Error(`unknown filter ${key}`);
       if (spec.sealed) {
         if (!spec.blindIndex) throw new Error(`${key} is sealed and has no blind index to filter on`);
+        if (Array.isArray(value)) throw new Error(`${key} is sealed: filter on one value at a time`);
         const indexKey = await this.kit.keys.current(where.tenantId, 'index');
         params.push(blindIndex(indexKey.key, spec.blindIndex.normalize(String(value))));
         clause.push(`${spec.blindIndex.column} = $${params.length}`);
       } else if (value === null) {
         clause.push(`${spec.column} IS NULL`);
+      } else if (Array.isArray(value)) {
+        params.push(value);
+        clause.push(`${spec.column} = ANY($${params.length})`);
       } else {
         params.push(value);
         clause.push(`${spec.column} = $${params.length}`);
@@ -409,6 +510,20 @@ export abstract class TenantScopedRepository<R extends StoredRecord> {
       record[key] = spec.sealed ? (values[key] ?? null) : row[spec.column];
     }
     return record as R;
+  }
+}
+
+/** Numbered parameters for a statement composed of several parts. */
+class StatementBuilder {
+  constructor(readonly params: unknown[]) {}
+
+  add(value: unknown): string {
+    this.params.push(value);
+    return `$${this.params.length}`;
+  }
+
+  addAll(values: readonly unknown[]): string {
+    return values.map((value) => this.add(value)).join(', ');
   }
 }
 

@@ -4,7 +4,7 @@ import { access, constants, mkdir, open, readFile, rename, rm, stat } from 'node
 import { dirname, join } from 'node:path';
 import { AppError, DependencyUnavailableError } from '../http/app-error';
 import { ErrorCode } from '../http/error-codes';
-import { ObjectRetainedError, ObjectStore, PutObjectOptions } from './object-store.port';
+import { assertValidRange, ObjectHead, ObjectRetainedError, ObjectStore, PutObjectOptions } from './object-store.port';
 
 export interface LocalObjectStoreOptions {
   root: string;
@@ -26,6 +26,8 @@ const PRIVATE_FILE = 0o600;
  */
 export class LocalObjectStore implements ObjectStore {
   readonly backend = 'local';
+  /** Nothing outside this process can reach a directory: the application serves local objects itself. */
+  readonly presigner = null;
   private readonly objectsDir: string;
   private readonly retentionDir: string;
   private readonly tmpDir: string;
@@ -62,6 +64,46 @@ export class LocalObjectStore implements ObjectStore {
       } catch (error: unknown) {
         if (isMissing(error)) return null;
         throw error;
+      }
+    });
+  }
+
+  async head(key: string): Promise<ObjectHead | null> {
+    assertSafeKey(key);
+    return this.guard(async () => {
+      try {
+        const stats = await stat(this.objectPath(key));
+        return stats.isFile() ? { size: stats.size } : null;
+      } catch (error: unknown) {
+        if (isMissing(error)) return null;
+        throw error;
+      }
+    });
+  }
+
+  async readRange(key: string, start: number, end: number): Promise<Buffer | null> {
+    assertSafeKey(key);
+    assertValidRange(start, end);
+    return this.guard(async () => {
+      let handle;
+      try {
+        handle = await open(this.objectPath(key), 'r');
+      } catch (error: unknown) {
+        if (isMissing(error)) return null;
+        throw error;
+      }
+      try {
+        const length = Math.max(0, Math.min(end, (await handle.stat()).size) - start);
+        const buffer = Buffer.alloc(length);
+        let filled = 0;
+        while (filled < length) {
+          const { bytesRead } = await handle.read(buffer, filled, length - filled, start + filled);
+          if (bytesRead === 0) break;
+          filled += bytesRead;
+        }
+        return buffer.subarray(0, filled);
+      } finally {
+        await handle.close();
       }
     });
   }

@@ -8,8 +8,20 @@ import {
   S3Client,
   type S3ClientConfig,
 } from '@aws-sdk/client-s3';
+import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { AppError, DependencyUnavailableError } from '../http/app-error';
-import { ObjectRetainedError, ObjectStore, PutObjectOptions } from './object-store.port';
+import {
+  assertValidRange,
+  MAX_PRESIGN_SECONDS,
+  ObjectHead,
+  ObjectPresigner,
+  ObjectRetainedError,
+  ObjectStore,
+  PresignedRequest,
+  PresignGetOptions,
+  PresignPutOptions,
+  PutObjectOptions,
+} from './object-store.port';
 
 export interface S3ObjectStoreOptions {
   bucket: string;
@@ -23,7 +35,16 @@ export interface S3ObjectStoreOptions {
 export interface S3ObjectStoreClientOptions {
   client: S3Client;
   bucket: string;
+  /**
+   * Signs presigned URLs; defaults to `client`. It should be configured with `requestChecksumCalculation:
+   * 'WHEN_REQUIRED'`, or the SDK signs a checksum of the empty body into every upload URL.
+   */
+  presignClient?: S3Client;
 }
+
+/** Hoisted into the query string, S3 would not apply them: they stay headers, signed, which the client must send. */
+const SSE_HEADER = 'x-amz-server-side-encryption';
+const SSE_KMS_KEY_HEADER = 'x-amz-server-side-encryption-aws-kms-key-id';
 
 const CONNECTION_TIMEOUT_MS = 2_000;
 const REQUEST_TIMEOUT_MS = 15_000;
@@ -35,24 +56,34 @@ const MAX_ATTEMPTS = 3;
  * overwrite can refuse a retained key the same way the local store does (S3 itself would only add a
  * delete marker or a new version, leaving the caller believing the object was replaced).
  */
-export class S3ObjectStore implements ObjectStore {
+export class S3ObjectStore implements ObjectStore, ObjectPresigner {
   readonly backend = 's3';
   private readonly client: S3Client;
+  private readonly presignClient: S3Client;
   private readonly bucket: string;
 
   constructor(options: S3ObjectStoreOptions | S3ObjectStoreClientOptions) {
     this.bucket = options.bucket;
-    this.client =
-      'client' in options
-        ? options.client
-        : new S3Client({
+    if ('client' in options) {
+      this.client = options.client;
+      this.presignClient = options.presignClient ?? options.client;
+    } else {
+      const config: S3ClientConfig = {
         region: options.region,
         endpoint: options.endpoint,
         forcePathStyle: options.forcePathStyle,
         credentials: options.credentials,
         maxAttempts: MAX_ATTEMPTS,
         requestHandler: { connectionTimeout: CONNECTION_TIMEOUT_MS, requestTimeout: REQUEST_TIMEOUT_MS },
-      });
+      };
+      this.client = new S3Client(config);
+      // The SDK would otherwise sign a CRC32 of the (absent) body into upload URLs; the client's body would not match.
+      this.presignClient = new S3Client({ ...config, requestChecksumCalculation: 'WHEN_REQUIRED' });
+    }
+  }
+
+  get presigner(): ObjectPresigner {
+    return this;
   }
 
   async put(key: string, body: Buffer, options: PutObjectOptions = {}): Promise<void> {
@@ -88,8 +119,69 @@ export class S3ObjectStore implements ObjectStore {
     });
   }
 
+  async head(key: string): Promise<ObjectHead | null> {
+    const head = await this.headObject(key);
+    return head ? { size: head.ContentLength ?? 0 } : null;
+  }
+
+  async readRange(key: string, start: number, end: number): Promise<Buffer | null> {
+    assertValidRange(start, end);
+    if (start === end) return (await this.headObject(key)) ? Buffer.alloc(0) : null;
+    return this.send(async () => {
+      try {
+        const response = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key, Range: `bytes=${start}-${end - 1}` }));
+        if (!response.Body) return Buffer.alloc(0);
+        return Buffer.from(await response.Body.transformToByteArray());
+      } catch (error: unknown) {
+        if (isNotFound(error)) return null;
+        // 416: the range starts at or past the end of an existing object.
+        if (isRangeNotSatisfiable(error)) return Buffer.alloc(0);
+        throw error;
+      }
+    });
+  }
+
   async exists(key: string): Promise<boolean> {
-    return (await this.head(key)) !== null;
+    return (await this.headObject(key)) !== null;
+  }
+
+  async presignPut(key: string, options: PresignPutOptions): Promise<PresignedRequest> {
+    const expiresIn = presignSeconds(options.expiresInSeconds);
+    if (!Number.isSafeInteger(options.contentLength) || options.contentLength < 0) throw new RangeError('invalid content length');
+    const headers: Record<string, string> = {
+      'content-type': options.contentType,
+      'content-length': String(options.contentLength),
+      [SSE_HEADER]: 'aws:kms',
+      ...(options.kmsKeyId ? { [SSE_KMS_KEY_HEADER]: options.kmsKeyId } : {}),
+    };
+    const expiresAt = new Date(Date.now() + expiresIn * 1000);
+    const command = new PutObjectCommand({
+      Bucket: this.bucket,
+      Key: key,
+      ContentType: options.contentType,
+      ContentLength: options.contentLength,
+      ServerSideEncryption: 'aws:kms',
+      SSEKMSKeyId: options.kmsKeyId,
+    });
+    const url = await this.send(() => getSignedUrl(this.presignClient, command, {
+      expiresIn,
+      unhoistableHeaders: new Set([SSE_HEADER, SSE_KMS_KEY_HEADER]),
+      signableHeaders: new Set(['content-type', 'content-length']),
+    }));
+    return { url, method: 'PUT', headers, expiresAt };
+  }
+
+  async presignGet(key: string, options: PresignGetOptions): Promise<PresignedRequest> {
+    const expiresIn = presignSeconds(options.expiresInSeconds);
+    const expiresAt = new Date(Date.now() + expiresIn * 1000);
+    const command = new GetObjectCommand({
+      Bucket: this.bucket,
+      Key: key,
+      ResponseContentType: options.responseContentType,
+      ResponseContentDisposition: options.responseContentDisposition,
+    });
+    const url = await this.send(() => getSignedUrl(this.presignClient, command, { expiresIn }));
+    return { url, method: 'GET', headers: {}, expiresAt };
   }
 
   async delete(key: string): Promise<void> {
@@ -102,13 +194,13 @@ export class S3ObjectStore implements ObjectStore {
   }
 
   private async assertNotRetained(key: string): Promise<void> {
-    const retainUntil = (await this.head(key))?.ObjectLockRetainUntilDate;
+    const retainUntil = (await this.headObject(key))?.ObjectLockRetainUntilDate;
     if (retainUntil && retainUntil.getTime() > Date.now()) {
       throw new ObjectRetainedError(retainUntil);
     }
   }
 
-  private async head(key: string): Promise<HeadObjectCommandOutput | null> {
+  private async headObject(key: string): Promise<HeadObjectCommandOutput | null> {
     return this.send(async () => {
       try {
         return await this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: key }));
@@ -134,6 +226,17 @@ function isNotFound(error: unknown): boolean {
   if (typeof error !== 'object' || error === null) return false;
   if ('name' in error && (error.name === 'NoSuchKey' || error.name === 'NotFound')) return true;
   return '$metadata' in error && hasStatus(error.$metadata, 404);
+}
+
+function isRangeNotSatisfiable(error: unknown): boolean {
+  if (typeof error !== 'object' || error === null) return false;
+  if ('name' in error && error.name === 'InvalidRange') return true;
+  return '$metadata' in error && hasStatus(error.$metadata, 416);
+}
+
+function presignSeconds(seconds: number): number {
+  if (!Number.isInteger(seconds) || seconds < 1 || seconds > MAX_PRESIGN_SECONDS) throw new RangeError('invalid presign lifetime');
+  return seconds;
 }
 
 function hasStatus(metadata: unknown, status: number): boolean {

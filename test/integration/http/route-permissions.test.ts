@@ -20,7 +20,9 @@ describe('route permissions', () => {
   afterAll(async () => { await app.close(); });
 
   it('lists every route with its access and audit action', () => {
-    const table = app.get(RouteCatalog).routes().map((route) => `${route.method.padEnd(6)} ${route.path.padEnd(34)} ${route.access.padEnd(42)} ${route.audit}`);
+    const routes = app.get(RouteCatalog).routes();
+    const pathWidth = Math.max(...routes.map((route) => route.path.length));
+    const table = routes.map((route) => `${route.method.padEnd(6)} ${route.path.padEnd(pathWidth)} ${route.access.padEnd(42)} ${route.audit}`);
     expect(table.join('\n')).toMatchSnapshot();
   });
 

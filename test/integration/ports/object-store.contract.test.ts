@@ -142,6 +142,44 @@ describe.each(adapters)('ObjectStore contract: $name', (adapter) => {
     await expect(store.delete(freshKey())).resolves.toBeUndefined();
   });
 
+  it('answers head with the stored size, and null for a missing key', async () => {
+    const key = freshKey();
+    await store.put(key, randomBytes(1234));
+    expect(await store.head(key)).toEqual({ size: 1234 });
+    await store.put(`${key}.empty`, Buffer.alloc(0));
+    expect(await store.head(`${key}.empty`)).toEqual({ size: 0 });
+    expect(await store.head(freshKey())).toBeNull();
+  });
+
+  it('reads byte ranges [start, end) without reading the rest', async () => {
+    const key = freshKey();
+    const body = randomBytes(10_000);
+    await store.put(key, body);
+    expect(await store.readRange(key, 0, 16)).toEqual(body.subarray(0, 16));
+    expect(await store.readRange(key, 4096, 8192)).toEqual(body.subarray(4096, 8192));
+    // Past the end: what there is, then nothing.
+    expect(await store.readRange(key, 9_990, 20_000)).toEqual(body.subarray(9_990));
+    expect(await store.readRange(key, 10_000, 10_100)).toEqual(Buffer.alloc(0));
+    expect(await store.readRange(key, 50, 50)).toEqual(Buffer.alloc(0));
+  });
+
+  it('reads an empty range of an empty object as empty, and any range of a missing key as null', async () => {
+    const key = freshKey();
+    await store.put(key, Buffer.alloc(0));
+    // Not bytes=0-99 of the empty object: s3rver answers that with a 206 announcing a byte it never sends (real S3
+    // answers 416, which the past-the-end case above covers on a non-empty object).
+    expect(await store.readRange(key, 0, 0)).toEqual(Buffer.alloc(0));
+    expect(await store.readRange(freshKey(), 0, 100)).toBeNull();
+    expect(await store.readRange(freshKey(), 0, 0)).toBeNull();
+  });
+
+  it('refuses a malformed range before touching the store', async () => {
+    const key = freshKey();
+    await expect(store.readRange(key, 10, 5)).rejects.toThrow(RangeError);
+    await expect(store.readRange(key, -1, 5)).rejects.toThrow(RangeError);
+    await expect(store.readRange(key, 0.5, 5)).rejects.toThrow(RangeError);
+  });
+
   it('accepts a write with a retention date and reads it back', async () => {
     const key = freshKey();
     const retainUntil = new Date(Date.now() + 7 * 24 * 3600 * 1000);
@@ -151,6 +189,10 @@ describe.each(adapters)('ObjectStore contract: $name', (adapter) => {
 });
 
 describe('LocalObjectStore', () => {
+  it('has no presigner: clients cannot reach a directory, the application serves its objects', () => {
+    expect(new LocalObjectStore({ root: scratchDir('local-presign') }).presigner).toBeNull();
+  });
+
   const retainedFor = (ms: number): Date => new Date(Date.now() + ms);
 
   it('creates its root private to the owner and writes private files', async () => {
@@ -303,6 +345,80 @@ describe('S3ObjectStore', () => {
     } finally {
       client.destroy();
     }
+  });
+
+  describe('presigned URLs', () => {
+    const signedHeadersOf = (url: string): string[] => (new URL(url).searchParams.get('X-Amz-SignedHeaders') ?? '').split(';');
+
+    it('signs an upload with content type, exact length and SSE-KMS headers, which the client sends as given', async () => {
+      const store = s3Store();
+      const body = randomBytes(2048);
+      const upload = await store.presignPut('tenant/attachments/presigned-put', {
+        contentType: 'image/png', contentLength: body.length, expiresInSeconds: 900, kmsKeyId: 'alias/sealed-channels-test',
+      });
+      expect(upload.method).toBe('PUT');
+      expect(upload.headers).toEqual({
+        'content-type': 'image/png',
+        'content-length': String(body.length),
+        'x-amz-server-side-encryption': 'aws:kms',
+        'x-amz-server-side-encryption-aws-kms-key-id': 'alias/sealed-channels-test',
+      });
+      // Every header the client must send is signed, and the encryption headers stay headers (S3 ignores them hoisted).
+      expect(signedHeadersOf(upload.url)).toEqual(expect.arrayContaining(Object.keys(upload.headers)));
+      const query = new URL(upload.url).searchParams;
+      expect(query.get('X-Amz-Expires')).toBe('900');
+      expect([...query.keys()].filter((name) => name.toLowerCase().startsWith('x-amz-server-side-encryption'))).toEqual([]);
+      // No checksum of an empty body signed in: the client's bytes could never match it.
+      expect([...query.keys()].filter((name) => name.toLowerCase().includes('checksum'))).toEqual([]);
+      expect(upload.expiresAt.getTime()).toBeGreaterThan(Date.now() + 890_000);
+      expect(upload.expiresAt.getTime()).toBeLessThanOrEqual(Date.now() + 900_000);
+
+      const answer = await fetch(upload.url, { method: 'PUT', headers: upload.headers, body });
+      expect(answer.status).toBe(200);
+      expect(await store.get('tenant/attachments/presigned-put')).toEqual(body);
+    });
+
+    it('sends no key id header when none is named (the bucket default KMS key)', async () => {
+      const upload = await s3Store().presignPut('tenant/attachments/default-key', { contentType: 'application/pdf', contentLength: 5, expiresInSeconds: 60 });
+      expect(upload.headers).toEqual({ 'content-type': 'application/pdf', 'content-length': '5', 'x-amz-server-side-encryption': 'aws:kms' });
+      expect(signedHeadersOf(upload.url)).not.toContain('x-amz-server-side-encryption-aws-kms-key-id');
+    });
+
+    it('signs a download that answers with the given content type and disposition', async () => {
+      const store = s3Store();
+      const body = randomBytes(512);
+      await store.put('tenant/attachments/presigned-get', body);
+      const download = await store.presignGet('tenant/attachments/presigned-get', {
+        expiresInSeconds: 300, responseContentType: 'application/dicom', responseContentDisposition: 'attachment',
+      });
+      expect(download).toMatchObject({ method: 'GET', headers: {} });
+      expect(new URL(download.url).searchParams.get('X-Amz-Expires')).toBe('300');
+      const answer = await fetch(download.url);
+      expect(answer.status).toBe(200);
+      expect(answer.headers.get('content-type')).toBe('application/dicom');
+      expect(answer.headers.get('content-disposition')).toBe('attachment');
+      expect(Buffer.from(await answer.arrayBuffer())).toEqual(body);
+    });
+
+    it('issues URLs that stop working once they expire', async () => {
+      const store = s3Store();
+      await store.put('tenant/attachments/expiring', Buffer.from('x'));
+      const download = await store.presignGet('tenant/attachments/expiring', { expiresInSeconds: 1 });
+      await sleep(2_100);
+      expect((await fetch(download.url)).status).toBe(403);
+    });
+
+    it('refuses lifetimes S3 cannot sign', async () => {
+      const store = s3Store();
+      await expect(store.presignGet('k', { expiresInSeconds: 0 })).rejects.toThrow(RangeError);
+      await expect(store.presignGet('k', { expiresInSeconds: 7 * 24 * 3600 + 1 })).rejects.toThrow(RangeError);
+      await expect(store.presignPut('k', { contentType: 'image/png', contentLength: -1, expiresInSeconds: 60 })).rejects.toThrow(RangeError);
+    });
+
+    it('is the store itself', () => {
+      const store = s3Store();
+      expect(store.presigner).toBe(store);
+    });
   });
 
   it('maps an unreachable endpoint to DependencyUnavailableError', async () => {

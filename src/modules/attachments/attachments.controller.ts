@@ -1,0 +1,64 @@
+import { Body, Controller, Get, HttpCode, Param, ParseUUIDPipe, Post, Put, Req, Res } from '@nestjs/common';
+import { ApiCreatedResponse, ApiExcludeEndpoint, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { CurrentPrincipal, Public, RequirePermission } from '../../platform/auth/access.decorators';
+import { Principal } from '../../platform/auth/principal';
+import { AuditAction } from '../../platform/audit/http-audit';
+import { AppError } from '../../platform/http/app-error';
+import { ErrorCode } from '../../platform/http/error-codes';
+import { CompletedAttachmentDto, CreateAttachmentDto, CreatedAttachmentDto, DownloadLinkDto } from './attachments.dto';
+import { AttachmentsService, CompletedAttachment, CreatedAttachment, DownloadLink } from './attachments.service';
+import { RawBody } from './raw-body';
+
+@ApiTags('attachments')
+@Controller('v1/attachments')
+export class AttachmentsController {
+  constructor(private readonly attachments: AttachmentsService) {}
+
+  @Post()
+  @RequirePermission('messaging.use')
+  @AuditAction('attachment.create')
+  @ApiCreatedResponse({ type: CreatedAttachmentDto, description: 'PUT the file to upload.url with every upload.headers header, then POST .../complete.' })
+  create(@CurrentPrincipal() principal: Principal, @Body() body: CreateAttachmentDto): Promise<CreatedAttachment> {
+    return this.attachments.create(principal, body);
+  }
+
+  @Post(':id/complete')
+  @HttpCode(200)
+  @RequirePermission('messaging.use')
+  @AuditAction('attachment.complete')
+  @ApiOkResponse({ type: CompletedAttachmentDto })
+  complete(@CurrentPrincipal() principal: Principal, @Param('id', ParseUUIDPipe) id: string): Promise<CompletedAttachment> {
+    return this.attachments.complete(principal, id);
+  }
+
+  @Get(':id/download')
+  @RequirePermission('messaging.use')
+  @AuditAction('attachment.download')
+  @ApiOkResponse({ type: DownloadLinkDto })
+  download(@CurrentPrincipal() principal: Principal, @Param('id', ParseUUIDPipe) id: string): Promise<DownloadLink> {
+    return this.attachments.download(principal, id);
+  }
+
+  /** The embedded store's stand-in for a presigned PUT: the signed link is the credential. */
+  @Put(':id/content')
+  @Public()
+  @RawBody()
+  @AuditAction('attachment.upload')
+  @ApiExcludeEndpoint()
+  async upload(@Param('id') id: string, @Req() request: FastifyRequest): Promise<void> {
+    if (!Buffer.isBuffer(request.body)) throw new AppError(ErrorCode.UNSUPPORTED_MEDIA_TYPE, 415, 'The content type is not supported.');
+    await this.attachments.receiveUpload(id, request.query, request.body);
+  }
+
+  /** The embedded store's stand-in for a presigned GET. */
+  @Get(':id/content')
+  @Public()
+  @AuditAction('attachment.download_content')
+  @ApiExcludeEndpoint()
+  async content(@Param('id') id: string, @Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply): Promise<Buffer> {
+    const { body, contentType } = await this.attachments.content(id, request.query);
+    void reply.header('content-type', contentType).header('content-disposition', 'attachment');
+    return body;
+  }
+}

@@ -1,0 +1,145 @@
+import { PersistenceKit, TenantScopedRepository } from '../../platform/persistence/tenant-scoped.repository';
+import { conversationChannel, ConversationRecord, conversationTable, ConversationType, MemberRecord, MemberRole, memberTable } from './conversation.table';
+
+export interface NewConversation {
+  id: string;
+  tenantId: string;
+  type: ConversationType;
+  title: string | null;
+  directPair: string | null;
+  createdBy: string;
+}
+
+/** One conversation of the caller's list, with the caller's own read pointer. */
+export interface ConversationActivity {
+  id: string;
+  lastActivityAt: Date;
+  readSeq: number;
+}
+
+export interface ActivityCursor {
+  lastActivityAt: Date;
+  id: string;
+}
+
+export class ConversationRepository extends TenantScopedRepository<ConversationRecord> {
+  constructor(kit: PersistenceKit) {
+    super(conversationTable, kit);
+  }
+
+  create(conversation: NewConversation): Promise<ConversationRecord> {
+    // Activity times are written from JS Dates (millisecond precision) so the list cursor, which carries one, is exact.
+    return this.insert({ ...conversation, lastActivityAt: new Date() }, {
+      outbox: { channel: conversationChannel(conversation.id), eventType: 'conversation.created', payload: { conversationId: conversation.id } },
+    });
+  }
+
+  findById(tenantId: string, id: string): Promise<ConversationRecord | null> {
+    return this.findOne({ tenantId, id });
+  }
+
+  /** Opens no title: the state a send, a read pointer or an access check needs. */
+  async state(tenantId: string, id: string): Promise<Pick<ConversationRecord, 'id' | 'type' | 'lastSeq'> | null> {
+    const [conversation] = await this.findColumns({ tenantId, id }, ['type', 'lastSeq']);
+    return conversation ?? null;
+  }
+
+  findByDirectPair(tenantId: string, directPair: string): Promise<ConversationRecord | null> {
+    return this.findOne({ tenantId, directPair });
+  }
+
+  findByIds(tenantId: string, ids: readonly string[]): Promise<ConversationRecord[]> {
+    return ids.length === 0 ? Promise.resolve([]) : this.findMany({ tenantId, id: ids });
+  }
+
+  retitle(tenantId: string, id: string, title: string | null): Promise<ConversationRecord | null> {
+    return this.update({ tenantId, id }, { title, lastActivityAt: new Date() }, {
+      outbox: { channel: conversationChannel(id), eventType: 'conversation.updated', payload: { conversationId: id } },
+    });
+  }
+
+  /**
+   * The next message seq, drawn under this conversation's row lock (held until the caller's transaction ends):
+   * gap-free, and no lock wider than the conversation. Null when the conversation does not exist.
+   */
+  nextSeq(tenantId: string, id: string, at: Date): Promise<number | null> {
+    return this.increment({ tenantId, id }, 'lastSeq', { lastMessageAt: at, lastActivityAt: at });
+  }
+
+  /** The caller's conversations, most recent activity first (keyset on activity time, then id). */
+  activityOf(tenantId: string, userId: string, limit: number, after?: ActivityCursor): Promise<ConversationActivity[]> {
+    const params: unknown[] = [tenantId, userId, limit];
+    let keyset = '';
+    if (after) {
+      params.push(after.lastActivityAt, after.id);
+      keyset = 'AND (c.last_activity_at, c.id) < ($4, $5)';
+    }
+    return this.selectPlain<ConversationActivity>(tenantId, `
+      SELECT c.id, c.last_activity_at AS "lastActivityAt", m.read_seq AS "readSeq"
+      FROM conversation_member m JOIN conversation c ON c.id = m.conversation_id AND c.tenant_id = m.tenant_id
+      WHERE m.tenant_id = $1 AND m.user_id = $2 ${keyset}
+      ORDER BY c.last_activity_at DESC, c.id DESC
+      LIMIT $3`, params);
+  }
+
+  /** Messages after each read pointer not sent by the user: counted, never cached, so always exact. */
+  async unreadCounts(tenantId: string, userId: string, pointers: readonly ConversationActivity[]): Promise<Map<string, number>> {
+    if (pointers.length === 0) return new Map();
+    const rows = await this.selectPlain<{ id: string; unread: number }>(tenantId, `
+      SELECT p.id, (SELECT count(*)::int FROM message m
+                    WHERE m.tenant_id = $1 AND m.conversation_id = p.id AND m.seq > p.read_seq AND m.sender_id <> $2) AS unread
+      FROM unnest($3::uuid[], $4::bigint[]) AS p(id, read_seq)`,
+    [tenantId, userId, pointers.map((pointer) => pointer.id), pointers.map((pointer) => pointer.readSeq)]);
+    return new Map(rows.map((row) => [row.id, row.unread]));
+  }
+}
+
+export class MemberRepository extends TenantScopedRepository<MemberRecord> {
+  constructor(kit: PersistenceKit) {
+    super(memberTable, kit);
+  }
+
+  add(tenantId: string, conversationId: string, userId: string, role: MemberRole): Promise<MemberRecord> {
+    return this.insert({ tenantId, conversationId, userId, role, readSeq: 0 }, {
+      auditDetails: { conversationId, userId, role },
+      outbox: { channel: conversationChannel(conversationId), eventType: 'conversation.member_added', payload: { conversationId, userId } },
+    });
+  }
+
+  async membership(tenantId: string, conversationId: string, userId: string): Promise<Pick<MemberRecord, 'id' | 'role' | 'readSeq'> | null> {
+    const [member] = await this.findColumns({ tenantId, conversationId, userId }, ['role', 'readSeq']);
+    return member ?? null;
+  }
+
+  async conversationsOf(tenantId: string, userId: string): Promise<string[]> {
+    return (await this.findColumns({ tenantId, userId }, ['conversationId'])).map((member) => member.conversationId);
+  }
+
+  list(tenantId: string, conversationId: string): Promise<Pick<MemberRecord, 'id' | 'userId' | 'role' | 'readSeq'>[]> {
+    return this.findColumns({ tenantId, conversationId }, ['userId', 'role', 'readSeq'], { orderBy: { joinedAt: 'asc', id: 'asc' } });
+  }
+
+  async count(tenantId: string, conversationId: string): Promise<number> {
+    const [row] = await this.selectPlain<{ count: number }>(tenantId,
+      'SELECT count(*)::int AS count FROM conversation_member WHERE tenant_id = $1 AND conversation_id = $2', [tenantId, conversationId]);
+    return row.count;
+  }
+
+  async remove(tenantId: string, conversationId: string, member: Pick<MemberRecord, 'id' | 'userId'>): Promise<boolean> {
+    return this.delete({ tenantId, id: member.id }, {
+      auditDetails: { conversationId, userId: member.userId },
+      outbox: { channel: conversationChannel(conversationId), eventType: 'conversation.member_removed', payload: { conversationId, userId: member.userId } },
+    });
+  }
+
+  /** Moves the read pointer forward only; returns the pointer as it stands afterwards, or null for a non-member. */
+  async markRead(tenantId: string, conversationId: string, userId: string, seq: number): Promise<boolean> {
+    const changed = await this.updateWhere({ tenantId, conversationId, userId }, { readSeq: seq }, {
+      range: { readSeq: { lt: seq } },
+      auditAction: 'conversation.read',
+      auditDetails: { conversationId, seq },
+      outbox: { channel: conversationChannel(conversationId), eventType: 'conversation.read', payload: { conversationId, userId, seq } },
+    });
+    return changed.length > 0;
+  }
+}

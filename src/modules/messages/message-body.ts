@@ -1,0 +1,30 @@
+import { ValidateBy, ValidationOptions } from 'class-validator';
+
+/** Longest body, in characters (code points). */
+export const MAX_BODY_CHARACTERS = 10_000;
+
+/** Control characters (C0 and C1) other than newline and tab: never part of a message. */
+const FORBIDDEN = /(?![\n\t])\p{Cc}/u;
+
+/**
+ * Why a body is refused, or null. Markdown (`**bold**`, `_italic_`, `` `code` ``) is ordinary text here:
+ * stored and returned exactly as written, never rendered to HTML by the service.
+ */
+export function bodyProblem(body: string): string | null {
+  const length = [...body].length;
+  if (length < 1 || length > MAX_BODY_CHARACTERS) return `body must be 1 to ${MAX_BODY_CHARACTERS} characters`;
+  if (body.trim().length === 0) return 'body must not be blank';
+  if (FORBIDDEN.test(body)) return 'body must not contain control characters other than newline and tab';
+  return null;
+}
+
+/** Validates a message body with bodyProblem, so a refused body is a 400 naming the field. */
+export function IsMessageBody(options?: ValidationOptions): PropertyDecorator {
+  return ValidateBy({
+    name: 'messageBody',
+    validator: {
+      validate: (value: unknown) => typeof value === 'string' && bodyProblem(value) === null,
+      defaultMessage: (args) => (typeof args?.value === 'string' ? bodyProblem(args.value) : null) ?? 'body must be a string',
+    },
+  }, options);
+}
