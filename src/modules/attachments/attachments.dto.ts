@@ -1,8 +1,6 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { IsInt, IsMimeType, IsString, IsUUID, Length, Matches, Max, MaxLength, Min } from 'class-validator';
-
-/** Printable text on one line: no control or format characters (file names end up on other people's screens). */
-const PRINTABLE_LINE = /^[^\p{Cc}\p{Cf}\p{Zl}\p{Zp}]*$/u;
+import { PRINTABLE_LINE } from '../../platform/http/validation';
 
 export class CreateAttachmentDto {
   @ApiProperty({ format: 'uuid', description: 'A conversation you are a member of.' })

@@ -1,11 +1,9 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { ArrayMaxSize, ArrayMinSize, IsArray, IsIn, IsInt, IsString, IsUUID, Length, Matches, Max, Min, ValidateIf } from 'class-validator';
-import { IsOmittable } from '../../platform/http/validation';
+import { IsOmittable, PRINTABLE_LINE } from '../../platform/http/validation';
 import { ConversationType, MAX_GROUP_MEMBERS, MemberRole } from './conversation.table';
 
-/** Printable text on one line: no control or format characters. */
-export const PRINTABLE_LINE = /^[^\p{Cc}\p{Cf}\p{Zl}\p{Zp}]*$/u;
 const TYPES: readonly ConversationType[] = ['direct', 'group'];
 
 export class CreateConversationDto {

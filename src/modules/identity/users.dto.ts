@@ -2,11 +2,9 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsEmail, IsIn, IsInt, IsString, IsUUID, Length, Matches, Max, MaxLength, Min } from 'class-validator';
 import { Role, ROLES } from '../../platform/auth/principal';
-import { IsOmittable } from '../../platform/http/validation';
+import { IsOmittable, PRINTABLE_LINE } from '../../platform/http/validation';
 import { UserStatus } from './user.table';
 
-/** Printable text: no control characters (a display name ends up in other people's screens and exports). */
-const PRINTABLE = /^[^\p{Cc}\p{Cf}\p{Zl}\p{Zp}]*$/u;
 const STATUSES: readonly UserStatus[] = ['active', 'disabled'];
 
 export class CreateUserDto {
@@ -15,7 +13,7 @@ export class CreateUserDto {
   email!: string;
 
   @ApiProperty({ example: 'Alex Morgan' })
-  @IsString() @Length(1, 200) @Matches(PRINTABLE)
+  @IsString() @Length(1, 200) @Matches(PRINTABLE_LINE)
   displayName!: string;
 
   @ApiProperty({ format: 'password', description: '12-128 characters, not a commonly used password.' })
@@ -29,7 +27,7 @@ export class CreateUserDto {
 
 export class UpdateUserDto {
   @ApiPropertyOptional()
-  @IsOmittable() @IsString() @Length(1, 200) @Matches(PRINTABLE)
+  @IsOmittable() @IsString() @Length(1, 200) @Matches(PRINTABLE_LINE)
   displayName?: string;
 
   @ApiPropertyOptional({ enum: ROLES, description: 'Changing the role ends the user\'s sessions.' })

@@ -13,7 +13,7 @@ const FORBIDDEN = /(?![\n\t])\p{Cc}/u;
 export function bodyProblem(body: string): string | null {
   const length = [...body].length;
   if (length < 1 || length > MAX_BODY_CHARACTERS) return `body must be 1 to ${MAX_BODY_CHARACTERS} characters`;
-  if (body.trim().length === 0) return 'body must not be blank';
+  if (/^[\s\p{Cf}]*$/u.test(body)) return 'body must not be blank';
   if (FORBIDDEN.test(body)) return 'body must not contain control characters other than newline and tab';
   return null;
 }

@@ -1,4 +1,6 @@
-import { PipeTransform } from '@nestjs/common';
+import { createParamDecorator, ExecutionContext, PipeTransform } from '@nestjs/common';
+import { ApiParam } from '@nestjs/swagger';
+import type { FastifyRequest } from 'fastify';
 import { AppError } from '../../platform/http/app-error';
 import { ErrorCode } from '../../platform/http/error-codes';
 
@@ -6,17 +8,22 @@ function invalidParam(field: string, constraint: string, message: string): AppEr
   return new AppError(ErrorCode.VALIDATION_FAILED, 400, message, [{ field, constraints: [constraint] }]);
 }
 
-/**
- * A seq in a path: a positive integer written in digits (no sign, fraction or exponent). The global validation pipe
- * may already have turned the text into a number (the parameter is typed number), so both forms arrive here.
- */
-export class SeqParamPipe implements PipeTransform<string | number, number> {
-  transform(value: string | number): number {
-    const seq = typeof value === 'number' ? value : /^[0-9]{1,16}$/.test(value) ? Number(value) : Number.NaN;
-    if (!Number.isSafeInteger(seq) || seq < 1) throw invalidParam('seq', 'seq', 'seq must be a positive integer.');
-    return seq;
-  }
+const SEQ = /^[1-9][0-9]{0,15}$/;
+
+/** A seq in a path, written plainly: digits without sign, leading zero, fraction, exponent or spaces. */
+export function parseSeq(text: unknown): number {
+  const seq = typeof text === 'string' && SEQ.test(text) ? Number(text) : Number.NaN;
+  if (!Number.isSafeInteger(seq)) throw invalidParam('seq', 'seq', 'seq must be a positive integer written in digits.');
+  return seq;
 }
+
+/**
+ * The `:seq` path parameter. A parameter decorator of its own rather than @Param with a pipe: the global validation
+ * pipe would first turn "01", "0x1" or " 1" into 1 (the parameter is typed number), and a malformed URL would then
+ * address a real message.
+ */
+export const SeqParam = createParamDecorator((_: unknown, context: ExecutionContext): number =>
+  parseSeq(context.switchToHttp().getRequest<FastifyRequest<{ Params: { seq?: string } }>>().params.seq));
 
 /** One emoji, or a shortcode such as "thumbsup" or "+1". */
 const SHORTCODE = /^[a-z0-9_+-]{1,32}$/;
@@ -29,3 +36,6 @@ export class EmojiParamPipe implements PipeTransform<string, string> {
     throw invalidParam('emoji', 'emoji', 'emoji must be one emoji or a shortcode of a-z, 0-9, _, + and -.');
   }
 }
+
+/** OpenAPI for the `:seq` parameter, which SeqParam reads without @Param. */
+export const ApiSeqParam = (): MethodDecorator => ApiParam({ name: 'seq', type: Number, description: 'The message\'s seq in its conversation (1, 2, 3 …).' });

@@ -6,7 +6,7 @@ import { Principal } from '../../platform/auth/principal';
 import { AuditAction } from '../../platform/audit/http-audit';
 import { AppError } from '../../platform/http/app-error';
 import { ErrorCode } from '../../platform/http/error-codes';
-import { EmojiParamPipe, SeqParamPipe } from './message-params';
+import { ApiSeqParam, EmojiParamPipe, SeqParam } from './message-params';
 import { EditMessageDto, HistoryDto, ListMessagesQuery, MessageDto, MessageListDto, SendMessageDto } from './messages.dto';
 import { HistoryItem, MessagesService, MessageView } from './messages.service';
 
@@ -54,18 +54,20 @@ export class MessagesController {
 
   @Get(':seq')
   @AuditAction('message.get')
+  @ApiSeqParam()
   @ApiOkResponse({ type: MessageDto })
-  get(@CurrentPrincipal() principal: Principal, @Param('id', ParseUUIDPipe) conversationId: string, @Param('seq', SeqParamPipe) seq: number): Promise<MessageView> {
+  get(@CurrentPrincipal() principal: Principal, @Param('id', ParseUUIDPipe) conversationId: string, @SeqParam() seq: number): Promise<MessageView> {
     return this.messages.get(principal, conversationId, seq);
   }
 
   @Patch(':seq')
   @AuditAction('message.edit')
+  @ApiSeqParam()
   @ApiOkResponse({ type: MessageDto })
   edit(
     @CurrentPrincipal() principal: Principal,
     @Param('id', ParseUUIDPipe) conversationId: string,
-    @Param('seq', SeqParamPipe) seq: number,
+    @SeqParam() seq: number,
     @Body() body: EditMessageDto,
   ): Promise<MessageView> {
     return this.messages.edit(principal, conversationId, seq, body.body);
@@ -73,27 +75,30 @@ export class MessagesController {
 
   @Get(':seq/history')
   @AuditAction('message.history')
+  @ApiSeqParam()
   @ApiOkResponse({ type: HistoryDto })
-  async history(@CurrentPrincipal() principal: Principal, @Param('id', ParseUUIDPipe) conversationId: string, @Param('seq', SeqParamPipe) seq: number): Promise<{ items: HistoryItem[] }> {
+  async history(@CurrentPrincipal() principal: Principal, @Param('id', ParseUUIDPipe) conversationId: string, @SeqParam() seq: number): Promise<{ items: HistoryItem[] }> {
     return { items: await this.messages.history(principal, conversationId, seq) };
   }
 
   @Delete(':seq')
   @HttpCode(204)
   @AuditAction('message.delete')
+  @ApiSeqParam()
   @ApiNoContentResponse()
-  async delete(@CurrentPrincipal() principal: Principal, @Param('id', ParseUUIDPipe) conversationId: string, @Param('seq', SeqParamPipe) seq: number): Promise<void> {
+  async delete(@CurrentPrincipal() principal: Principal, @Param('id', ParseUUIDPipe) conversationId: string, @SeqParam() seq: number): Promise<void> {
     await this.messages.delete(principal, conversationId, seq);
   }
 
   @Put(':seq/reactions/:emoji')
   @HttpCode(204)
   @AuditAction('message.react')
+  @ApiSeqParam()
   @ApiNoContentResponse()
   async react(
     @CurrentPrincipal() principal: Principal,
     @Param('id', ParseUUIDPipe) conversationId: string,
-    @Param('seq', SeqParamPipe) seq: number,
+    @SeqParam() seq: number,
     @Param('emoji', EmojiParamPipe) emoji: string,
   ): Promise<void> {
     await this.messages.react(principal, conversationId, seq, emoji, true);
@@ -102,11 +107,12 @@ export class MessagesController {
   @Delete(':seq/reactions/:emoji')
   @HttpCode(204)
   @AuditAction('message.unreact')
+  @ApiSeqParam()
   @ApiNoContentResponse()
   async unreact(
     @CurrentPrincipal() principal: Principal,
     @Param('id', ParseUUIDPipe) conversationId: string,
-    @Param('seq', SeqParamPipe) seq: number,
+    @SeqParam() seq: number,
     @Param('emoji', EmojiParamPipe) emoji: string,
   ): Promise<void> {
     await this.messages.react(principal, conversationId, seq, emoji, false);

@@ -48,6 +48,13 @@ export function createValidationPipe(): ValidationPipe {
   });
 }
 
+/**
+ * Printable text on one line (names, titles, file names: they end up on other people's screens and exports): no
+ * control characters, line breaks or invisible format characters (bidi overrides, zero-width spaces), except the
+ * zero-width joiner and tag characters that emoji sequences and flags are made of.
+ */
+export const PRINTABLE_LINE = /^(?:[^\p{Cc}\p{Cf}\p{Zl}\p{Zp}]|[\u200d\u{e0020}-\u{e007f}])*$/u;
+
 /** Optional, but when present it must be valid: unlike @IsOptional, null is not a way to skip validation. */
 export function IsOmittable(options?: ValidationOptions): PropertyDecorator {
   return ValidateIf((_object, value) => value !== undefined, options);

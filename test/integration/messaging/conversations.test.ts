@@ -67,9 +67,10 @@ describe('creating conversations', () => {
   });
 
   it('a group makes its creator the owner and the others members', async () => {
-    const answer = expectStatus(await create(alice, { type: 'group', memberIds: [bob.id, carol.id], title: 'Bed 12 — Mr. Smith' }), 201);
+    const title = 'Bed 12 — Mr. Smith 👨‍👩‍👧 🏴󠁧󠁢󠁳󠁣󠁴󠁿';
+    const answer = expectStatus(await create(alice, { type: 'group', memberIds: [bob.id, carol.id], title }), 201);
     const body = answer.body as unknown as ConversationBody;
-    expect(body.title).toBe('Bed 12 — Mr. Smith');
+    expect(body.title).toBe(title);
     expect(body.members).toEqual(expect.arrayContaining([
       { userId: alice.id, role: 'owner' }, { userId: bob.id, role: 'member' }, { userId: carol.id, role: 'member' },
     ]));
@@ -99,6 +100,8 @@ describe('creating conversations', () => {
       { type: 'direct', memberIds: [] },
       { type: 'group', memberIds: ['bob'] },
       { type: 'group', memberIds: [bob.id], title: 'line\nbreak' },
+      { type: 'group', memberIds: [bob.id], title: 'bidi \u202e override' },
+      { type: 'group', memberIds: [bob.id], title: 'zero\u200bwidth' },
       { type: 'group', memberIds: [bob.id], extra: true },
     ]) {
       const answer = await create(alice, body);

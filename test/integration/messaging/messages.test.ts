@@ -62,7 +62,7 @@ describe('sending', () => {
 
   it('refuses bodies that are empty, blank, too long or carry control characters (other than newline and tab) with 400, consuming no seq', async () => {
     const id = await openGroup(api, alice, [bob]);
-    for (const body of ['', '   ', 'x'.repeat(10_001), 'bell\u0007', 'nul\u0000', 'cr\r\n', 'esc\u001b[31m', 'c1\u0085']) {
+    for (const body of ['', '   ', '\u200b', 'x'.repeat(10_001), 'bell\u0007', 'nul\u0000', 'cr\r\n', 'esc\u001b[31m', 'c1\u0085']) {
       const answer = await sendMessage(api, alice, id, body);
       expect([answer.status, errorCode(answer)]).toEqual([400, 'VALIDATION_FAILED']);
     }
@@ -175,7 +175,7 @@ describe('reading', () => {
     const answer = expectStatus(await api.call('GET', `/v1/conversations/${id}/messages/3`, undefined, { token: bob.token }), 200);
     expect(messageOf(answer)).toMatchObject({ seq: 3, body: 'message 3' });
     expect((await api.call('GET', `/v1/conversations/${id}/messages/99`, undefined, { token: bob.token })).status).toBe(404);
-    for (const seq of ['0', '-1', '1.5', 'x', '99999999999999999999', '%20']) {
+    for (const seq of ['0', '-1', '1.5', '01', '+1', '0x1', '1e3', 'x', '99999999999999999999', '%20', '%201']) {
       expect([seq, (await api.call('GET', `/v1/conversations/${id}/messages/${seq}`, undefined, { token: bob.token })).status]).toEqual([seq, 400]);
     }
   });
