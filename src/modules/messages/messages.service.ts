@@ -85,8 +85,8 @@ export class MessagesService {
   }
 
   /**
-   * One transaction: idempotency claim, membership, the next seq (under the conversation's row lock, so seqs are
-   * gap-free: a failed send rolls its seq back with it), the message, its attachments, audit and outbox.
+   * One transaction: idempotency claim, the next seq if the sender is a member (under the conversation's row lock, so
+   * seqs are gap-free: a failed send rolls its seq back with it), the message, its attachments, audit and outbox.
    */
   async send(principal: Principal, conversationId: string, request: SendRequest, idempotencyKey?: string): Promise<SendResult> {
     const { tenantId, userId } = principal;
@@ -98,9 +98,8 @@ export class MessagesService {
         if (claimed.kind === 'reused') throw new IdempotencyKeyReusedError();
         if (claimed.kind === 'replay') return { kind: 'replay' as const, messageId: claimed.resourceId };
       }
-      if (!(await this.members.membership(tenantId, conversationId, userId))) throw new NotFoundError('conversation');
       const now = new Date();
-      const seq = await this.conversations.nextSeq(tenantId, conversationId, now);
+      const seq = await this.conversations.nextSeq(tenantId, conversationId, userId, now);
       if (seq === null) throw new NotFoundError('conversation');
       const replyToSeq = request.replyToSeq ?? null;
       if (replyToSeq !== null && replyToSeq >= seq) throw invalidSeq('replyToSeq names a message that does not exist.', seq - 1);

@@ -64,6 +64,14 @@ export interface InsertOptions extends AuditOptions {
   ifAbsent?: boolean;
 }
 
+export interface IncrementOptions {
+  /**
+   * Draw only if a row of another table of the same tenant matches (plain columns): an authorisation check that
+   * travels with the increment, such as "the sender is a member of this conversation".
+   */
+  onlyIfExists?: { table: string; where: Readonly<Record<string, string | number>> };
+}
+
 export interface ConditionalUpdateOptions<R, K> extends AuditOptions {
   range?: ReadOptions<R>['range'];
   /** Plain columns to return for each changed row, besides its id. */
@@ -308,7 +316,7 @@ export abstract class TenantScopedRepository<R extends StoredRecord> {
    * with it; null when the row does not exist. Only inside an open transaction, whose own write audits the change:
    * the row stays locked until that transaction ends, which is what makes the counter gap-free.
    */
-  protected async increment(ref: RowRef, counter: keyof R & string, patch: Patch<R> = {}): Promise<number | null> {
+  protected async increment(ref: RowRef, counter: keyof R & string, patch: Patch<R> = {}, options: IncrementOptions = {}): Promise<number | null> {
     const tenantId = this.scopeOf(ref.tenantId);
     const tx = this.kit.transactions.current();
     if (!tx || tx.tenantId !== tenantId) throw new Error('increment runs inside the transaction that uses the value');
@@ -317,11 +325,18 @@ export abstract class TenantScopedRepository<R extends StoredRecord> {
       throw new Error('increment changes plain columns only');
     }
     const { columns, params } = await this.toColumns(tenantId, ref.id, patch as Partial<R>);
-    const assignments = [`${spec.column} = ${spec.column} + 1`, ...columns.map((column, i) => `${column} = $${i + 3}`)].join(', ');
+    const statement = new StatementBuilder([tenantId, ref.id]);
+    const assignments = [`${spec.column} = ${spec.column} + 1`, ...columns.map((column, i) => `${column} = ${statement.add(params[i])}`)].join(', ');
+    let guard = '';
+    if (options.onlyIfExists) {
+      const { table, where } = options.onlyIfExists;
+      const conditions = Object.entries(where).map(([column, value]) => `${column} = ${statement.add(value)}`);
+      guard = ` AND EXISTS (SELECT 1 FROM ${table} WHERE tenant_id = $1 AND ${conditions.join(' AND ')})`;
+    }
     const { rows } = await tx.query<DbRow>(
       `UPDATE ${this.definition.table} SET ${assignments}${this.updatedAtAssignment()}
-       WHERE ${this.definition.tenantColumn} = $1 AND ${this.columnOf('id')} = $2 RETURNING ${spec.column}`,
-      [tenantId, ref.id, ...params],
+       WHERE ${this.definition.tenantColumn} = $1 AND ${this.columnOf('id')} = $2${guard} RETURNING ${spec.column}`,
+      statement.params,
     );
     return rows.length === 0 ? null : Number(rows[0][spec.column]);
   }
