@@ -1,13 +1,15 @@
 /**
- * Shared pieces of the HTTP benchmarks (bench/login.bench.ts, bench/auth.bench.ts): the load (autocannon, in a worker
- * thread so that it does not share the app's event loop) and the in-process closed loop of the raw baselines, CPU
- * figures, interleaved rounds, and startBenchApp (a real platform on a fresh database, the HTTP app on 127.0.0.1).
+ * Shared pieces of the HTTP benchmarks (bench/login.bench.ts, bench/auth.bench.ts, bench/send.bench.ts): the load
+ * (autocannon for closed loops, node:http for paced ones, in a worker thread so that it does not share the app's
+ * event loop) and the in-process closed loop of the raw baselines, CPU figures, interleaved rounds, and startBenchApp
+ * (a real platform on a fresh database, the HTTP app on 127.0.0.1).
  * This file is also the worker's entry point: startBenchApp loads Nest and the platform lazily, the worker never does.
  */
 import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
+import { Agent, request as httpRequest } from 'node:http';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createHistogram } from 'node:perf_hooks';
@@ -28,6 +30,8 @@ interface LoopFigures {
   /** CPU of the load generator's thread over the run, in cores; NaN for in-process loops and off Linux. */
   clientThreadCores: number;
   firstFailure?: string;
+  /** Paced runs only: how late the generator issued requests (99th percentile, ms); NaN for closed loops. */
+  issueLagP99Ms: number;
 }
 
 interface CpuUsage {
@@ -61,10 +65,10 @@ class Tally {
     this.firstFailure ??= reason;
   }
 
-  figures(elapsedMs: number, clientThreadCores: number): LoopFigures {
+  figures(elapsedMs: number, clientThreadCores: number, issueLagP99Ms = Number.NaN): LoopFigures {
     const percentileMs = (p: number): number => (this.completed === 0 ? Number.NaN : this.latencies.percentile(p) / 1000);
     return {
-      completed: this.completed, failed: this.failed, elapsedMs, p50Ms: percentileMs(50), p99Ms: percentileMs(99), clientThreadCores,
+      completed: this.completed, failed: this.failed, elapsedMs, p50Ms: percentileMs(50), p99Ms: percentileMs(99), clientThreadCores, issueLagP99Ms,
       ...(this.firstFailure === undefined ? {} : { firstFailure: this.firstFailure }),
     };
   }
@@ -146,18 +150,37 @@ export interface HttpCall {
   method: 'GET' | 'POST';
   path: string;
   headers?: Record<string, string>;
-  /** Sent as application/json. */
-  jsonBody?: string;
+  /** Sent as application/json; several bodies are sent in turn, one per request, round and round. */
+  jsonBody?: string | readonly string[];
 }
 
 export interface HttpLoadSpec {
   baseUrl: string;
+  /** Closed loop: one request in flight on each. Paced: the most sockets the generator opens. */
   connections: number;
   seconds: number;
-  /** Connection i sends calls[i % calls.length], over and over (e.g. one access token per connection). */
+  /**
+   * Closed loop: connection i sends calls[i % calls.length], over and over (e.g. one access token per connection).
+   * Paced: request k is calls[k % calls.length], whichever socket is free.
+   */
   calls: readonly HttpCall[];
   /** Any other answer counts as a failure. */
   expectStatus: number;
+  /**
+   * Paced (open loop) instead of closed: requests are issued evenly spaced at this overall rate, whether or not
+   * earlier ones were answered (waiting for a free socket counts in the latency). autocannon's overallRate is no
+   * substitute: each connection sends its per-second quota back to back at the start of every second.
+   */
+  ratePerSec?: number;
+}
+
+function bodiesOf(call: HttpCall): readonly (string | undefined)[] {
+  if (call.jsonBody === undefined || typeof call.jsonBody === 'string') return [call.jsonBody];
+  return call.jsonBody;
+}
+
+function headersOf(call: HttpCall, body: string | undefined): Record<string, string> | undefined {
+  return body === undefined ? call.headers : { ...call.headers, 'content-type': 'application/json' };
 }
 
 type LoadReply = LoopFigures | { crash: string };
@@ -214,15 +237,15 @@ async function runLoad(spec: HttpLoadSpec): Promise<LoopFigures> {
       setupClient: (client) => {
         const call = spec.calls[connections.length % spec.calls.length];
         connections.push(client as autocannon.Client & ConnectionProgress);
-        client.setRequests([{
+        client.setRequests(bodiesOf(call).map((body) => ({
           method: call.method,
           path: call.path,
-          headers: call.jsonBody === undefined ? call.headers : { ...call.headers, 'content-type': 'application/json' },
-          body: call.jsonBody,
-          onResponse: (status, body) => {
-            if (status !== spec.expectStatus) tally.failure(`${call.method} ${call.path}: HTTP ${status} ${body.slice(0, 300)}`);
+          headers: headersOf(call, body),
+          body,
+          onResponse: (status, answer) => {
+            if (status !== spec.expectStatus) tally.failure(`${call.method} ${call.path}: HTTP ${status} ${answer.slice(0, 300)}`);
           },
-        }]);
+        })));
       },
     }, (error: unknown) => (error ? reject(error) : resolve()));
     instance.on('response', (_client, status, _bytes, responseTimeMs) => {
@@ -240,9 +263,81 @@ async function runLoad(spec: HttpLoadSpec): Promise<LoopFigures> {
   return tally.figures(elapsedMs, (threadCpuSeconds() - threadBefore) / (elapsedMs / 1000));
 }
 
+interface HttpAnswer {
+  status: number;
+  body: string;
+}
+
+function send(agent: Agent, baseUrl: URL, call: HttpCall, body: string | undefined): Promise<HttpAnswer> {
+  return new Promise((resolve, reject) => {
+    const headers = headersOf(call, body);
+    const outgoing = httpRequest({
+      agent, host: baseUrl.hostname, port: baseUrl.port, method: call.method, path: call.path, timeout: REQUEST_TIMEOUT_SECONDS * 1000,
+      headers: body === undefined ? headers : { ...headers, 'content-length': String(Buffer.byteLength(body)) },
+    }, (response) => {
+      const chunks: Buffer[] = [];
+      response.on('data', (chunk: Buffer) => chunks.push(chunk));
+      response.on('end', () => resolve({ status: response.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
+      response.on('error', reject);
+    });
+    outgoing.on('timeout', () => outgoing.destroy(new Error(`no answer within ${REQUEST_TIMEOUT_SECONDS} s`)));
+    outgoing.on('error', reject);
+    outgoing.end(body);
+  });
+}
+
+/**
+ * A paced run in the worker: request k is due at start + k / rate and issued on the first timer tick at or after
+ * that; its latency runs from the issue (a wait for a free socket included) to the end of the answer. After
+ * `seconds` nothing more is issued and the run ends when every issued request is answered.
+ */
+async function runPaced(spec: HttpLoadSpec, ratePerSec: number): Promise<LoopFigures> {
+  const tally = new Tally();
+  /** In microseconds. */
+  const issueLag = createHistogram();
+  const agent = new Agent({ keepAlive: true, maxSockets: spec.connections });
+  const baseUrl = new URL(spec.baseUrl);
+  const total = Math.max(1, Math.floor(spec.seconds * ratePerSec));
+  const intervalMs = 1000 / ratePerSec;
+  const answers: Promise<void>[] = [];
+  const threadBefore = threadCpuSeconds();
+  const start = nowMs();
+  const dueAt = (index: number): number => start + index * intervalMs;
+  let lastAnswerAt = start;
+  const issue = (index: number): Promise<void> => {
+    const call = spec.calls[index % spec.calls.length];
+    const bodies = bodiesOf(call);
+    const body = bodies[Math.floor(index / spec.calls.length) % bodies.length];
+    const issuedAt = nowMs();
+    return send(agent, baseUrl, call, body).then((answer) => {
+      lastAnswerAt = nowMs();
+      if (answer.status === spec.expectStatus) tally.answered(lastAnswerAt - issuedAt);
+      else tally.failure(`${call.method} ${call.path}: HTTP ${answer.status} ${answer.body.slice(0, 300)}`);
+    }, (error: unknown) => tally.failure(errorMessage(error)));
+  };
+  try {
+    await new Promise<void>((resolve) => {
+      const tick = (): void => {
+        while (answers.length < total && dueAt(answers.length) <= nowMs()) {
+          issueLag.record(Math.max(1, Math.round((nowMs() - dueAt(answers.length)) * 1000)));
+          answers.push(issue(answers.length));
+        }
+        if (answers.length < total) setTimeout(tick, Math.max(0, dueAt(answers.length) - nowMs()));
+        else resolve();
+      };
+      tick();
+    });
+    await Promise.all(answers);
+  } finally {
+    agent.destroy();
+  }
+  const elapsedMs = (lastAnswerAt > start ? lastAnswerAt : nowMs()) - start;
+  return tally.figures(elapsedMs, (threadCpuSeconds() - threadBefore) / (elapsedMs / 1000), issueLag.percentile(99) / 1000);
+}
+
 if (!isMainThread && workerData === LOAD_WORKER_MARKER) {
   parentPort?.on('message', (spec: HttpLoadSpec) => {
-    runLoad(spec).then(
+    (spec.ratePerSec === undefined ? runLoad(spec) : runPaced(spec, spec.ratePerSec)).then(
       (figures) => parentPort?.postMessage(figures satisfies LoadReply),
       (error: unknown) => parentPort?.postMessage({ crash: errorMessage(error) } satisfies LoadReply),
     );
@@ -276,7 +371,8 @@ export function roundsSettingsFromEnv(defaults: RoundsSettings): RoundsSettings 
 
 const interruption = { requested: false };
 
-function assertRunClean(side: Side, result: RunResult): void {
+/** Throws when the run had failures or completed nothing, or when a signal asked the bench to stop. */
+export function assertRunClean(side: Side, result: RunResult): void {
   if (interruption.requested) throw new Error('interrupted');
   if (result.failed > 0) throw new Error(`${side.name}: ${result.failed} failed call(s); first: ${result.firstFailure ?? 'unknown'}`);
   if (result.completed === 0) throw new Error(`${side.name}: nothing completed`);
@@ -312,6 +408,8 @@ export interface BenchApp {
   app: NestFastifyApplication;
   baseUrl: string;
   database: string;
+  /** The bench database's URL with BENCH_DATABASE_URL's credentials (its owner), for pools of one's own. */
+  ownerUrl: string;
   /** A connection to the bench database as its owner (bypasses row-level security): for checks after the runs. */
   owner: Client;
   provisionTenant(adminEmail: string, adminPassword: string): Promise<ProvisionedTenant>;
@@ -378,6 +476,7 @@ export async function startBenchApp(name: string): Promise<BenchApp> {
       app,
       baseUrl: await app.getUrl(),
       database,
+      ownerUrl: benchUrl.href,
       owner,
       provisionTenant: (adminEmail, adminPassword) => runInContext(cliContext('bench'), () =>
         new TenantProvisioning(platform.persistence).provision({
@@ -404,10 +503,11 @@ export function stopOnSignals(): void {
 /** One progress line per measurement: rate, latency, and where the CPU went. */
 export function describeRound(side: Side, round: number, result: RunResult): string {
   const client = Number.isNaN(result.clientThreadCores) ? '' : ` load generator ${result.clientThreadCores.toFixed(2)}`;
+  const lag = Number.isNaN(result.issueLagP99Ms) ? '' : `  issue lag p99 ${result.issueLagP99Ms.toFixed(2)} ms`;
   return `round ${round} ${side.name.padEnd(16)} ${Math.round(result.perSec).toLocaleString('en-US').padStart(7)}/s  `
     + `p50 ${result.p50Ms.toFixed(2)} ms  p99 ${result.p99Ms.toFixed(2)} ms  `
     + `CPU cores: process ${result.processCores.toFixed(2)} (main thread ${result.mainThreadCores.toFixed(2)}${client})  `
-    + `machine busy ${percent(result.machineBusy)}`;
+    + `machine busy ${percent(result.machineBusy)}${lag}`;
 }
 
 function percent(fraction: number): string {
@@ -441,6 +541,7 @@ export function figures(result: RunResult): Record<string, number> {
     processCores: round3(result.processCores),
     mainThreadCores: round3(result.mainThreadCores),
     ...(Number.isNaN(result.clientThreadCores) ? {} : { clientThreadCores: round3(result.clientThreadCores) }),
+    ...(Number.isNaN(result.issueLagP99Ms) ? {} : { issueLagP99Ms: round3(result.issueLagP99Ms) }),
     machineBusy: round3(result.machineBusy),
   };
 }
