@@ -239,7 +239,7 @@ async function checkConversations(bench: BenchApp, conversationIds: readonly str
   const { rows: [related] } = await bench.owner.query<{ audit_create: number; outbox: number; body_tokens: number }>(`
     SELECT (SELECT count(*)::int FROM audit_event WHERE action = 'message.create' AND details->>'conversationId' = ANY($1::text[])) AS audit_create,
            (SELECT count(*)::int FROM outbox_event WHERE event_type = 'message.created' AND payload->>'conversationId' = ANY($1::text[])) AS outbox,
-           (SELECT count(*)::int FROM message_body_token t JOIN message m ON m.id = t.row_id WHERE m.conversation_id = ANY($1::uuid[])) AS body_tokens`,
+           (SELECT coalesce(sum(array_length(body_tokens, 1)), 0)::int FROM message WHERE conversation_id = ANY($1::uuid[])) AS body_tokens`,
   [conversationIds]);
   return {
     messages: rows.reduce((sum, row) => sum + row.messages, 0),
@@ -379,20 +379,18 @@ async function main(): Promise<void> {
 
     const sent = await checkConversations(bench, clinic.sendConversations);
     const direct = await checkConversations(bench, clinic.ceilingConversations);
-    const { rows: [requestAudit] } = await bench.owner.query<{ events: number }>(
-      `SELECT count(*)::int AS events FROM audit_event WHERE action = 'message.send' AND outcome = 'success'`);
-    const sendMatches = sent.messages === answered201 && sent.auditCreate === answered201 && sent.outbox === answered201 && requestAudit.events === answered201;
+    const sendMatches = sent.messages === answered201 && sent.auditCreate === answered201 && sent.outbox === answered201;
     const ceilingMatches = direct.messages === ceilingCommitted && direct.auditCreate === ceilingCommitted && direct.outbox === ceilingCommitted;
     checksPass = sendMatches && ceilingMatches && sent.gapFree && direct.gapFree;
     console.log('');
     console.log(`check HTTP: 201s answered (incl. warm-up and paced) ${formatInt(answered201)}; messages ${formatInt(sent.messages)}, `
-      + `audit message.create ${formatInt(sent.auditCreate)}, audit message.send ${formatInt(requestAudit.events)}, outbox message.created ${formatInt(sent.outbox)} `
+      + `audit message.create ${formatInt(sent.auditCreate)}, outbox message.created ${formatInt(sent.outbox)} `
       + `-> ${matchWord(sendMatches)}; seqs gap-free in all ${conversations} conversations: ${sent.gapFree ? 'YES' : `NO (${sent.gaps.join('; ')})`}`);
     console.log(`check ceiling: transactions committed ${formatInt(ceilingCommitted)}; messages ${formatInt(direct.messages)}, `
       + `audit ${formatInt(direct.auditCreate)}, outbox ${formatInt(direct.outbox)} -> ${matchWord(ceilingMatches)}; `
       + `seqs gap-free in all ${conversations} conversations: ${direct.gapFree ? 'YES' : `NO (${direct.gaps.join('; ')})`}`);
-    console.log(`rows per HTTP send: 1 message, ${(sent.bodyTokens / Math.max(1, sent.messages)).toFixed(1)} message_body_token, 2 audit_event `
-      + `(message.create in the send's transaction, message.send by the HTTP audit in a batched one), 1 outbox_event; the ceiling writes 1 + 1 + 1`);
+    console.log(`rows per HTTP send: 1 message (with ${(sent.bodyTokens / Math.max(1, sent.messages)).toFixed(1)} search tokens in its body_tokens array), `
+      + '1 audit_event (message.create, in the send\'s statement; it is the request\'s record), 1 outbox_event; the ceiling writes 1 + 1 + 1');
 
     console.log(JSON.stringify({
       bench: 'send',

@@ -3,7 +3,7 @@ import { MigrationInterface, QueryRunner } from 'typeorm';
 /**
  * Conversations, members and read pointers, sequenced messages with sealed edit history, reactions, the message
  * search index, attachments, idempotency keys and the transactional outbox.
- * Bodies, titles, earlier versions and file names are sealed envelopes; the search index holds keyed hashes of
+ * Bodies, titles, earlier versions and file names are sealed envelopes; the search tokens are keyed hashes of
  * word prefixes; idempotency keys and request fingerprints are keyed hashes; outbox payloads carry ids and seq.
  */
 export class Messaging1764100000000 implements MigrationInterface {
@@ -54,6 +54,7 @@ export class Messaging1764100000000 implements MigrationInterface {
         seq bigint NOT NULL CHECK (seq > 0),
         sender_id uuid NOT NULL REFERENCES app_user (id),
         body_sealed bytea,
+        body_tokens bytea[],
         reply_to_seq bigint CHECK (reply_to_seq > 0 AND reply_to_seq < seq),
         created_at timestamptz NOT NULL DEFAULT now(),
         edited_at timestamptz,
@@ -87,15 +88,9 @@ export class Messaging1764100000000 implements MigrationInterface {
       )
     `);
 
-    await db.query(`
-      CREATE TABLE message_body_token (
-        tenant_id uuid NOT NULL,
-        row_id uuid NOT NULL REFERENCES message (id),
-        token bytea NOT NULL CHECK (length(token) = 32),
-        PRIMARY KEY (tenant_id, token, row_id)
-      )
-    `);
-    await db.query(`CREATE INDEX message_body_token_row ON message_body_token (row_id)`);
+    // The body's search tokens (keyed hashes of word prefixes) in the row itself: a send writes one row, and a search
+    // asks the GIN index for rows holding every term, then keeps those of the caller's conversations.
+    await db.query(`CREATE INDEX message_body_tokens ON message USING gin (body_tokens)`);
 
     // The object key is "<tenant id>/attachments/<attachment id>": no PHI. The file name is sealed.
     await db.query(`
@@ -149,14 +144,14 @@ export class Messaging1764100000000 implements MigrationInterface {
     await db.query(`CREATE INDEX outbox_event_unpublished ON outbox_event (id) WHERE published_at IS NULL`);
 
     await db.query(`GRANT SELECT, INSERT, UPDATE ON conversation, message, attachment TO sealed_app`);
-    await db.query(`GRANT SELECT, INSERT, UPDATE, DELETE ON conversation_member, message_reaction, message_body_token, idempotency_key TO sealed_app`);
+    await db.query(`GRANT SELECT, INSERT, UPDATE, DELETE ON conversation_member, message_reaction, idempotency_key TO sealed_app`);
     await db.query(`GRANT SELECT, INSERT, DELETE ON message_version TO sealed_app`);
     await db.query(`GRANT SELECT, INSERT, UPDATE (published_at) ON outbox_event TO sealed_app`);
     await db.query(`GRANT USAGE ON SEQUENCE outbox_event_id_seq TO sealed_app`);
 
     for (const table of [
-      'conversation', 'conversation_member', 'message', 'message_version', 'message_reaction', 'message_body_token',
-      'attachment', 'idempotency_key', 'outbox_event',
+      'conversation', 'conversation_member', 'message', 'message_version', 'message_reaction', 'attachment', 'idempotency_key',
+      'outbox_event',
     ]) {
       await db.query(`ALTER TABLE ${table} ENABLE ROW LEVEL SECURITY`);
       await db.query(`
@@ -168,7 +163,7 @@ export class Messaging1764100000000 implements MigrationInterface {
 
   async down(db: QueryRunner): Promise<void> {
     for (const table of [
-      'outbox_event', 'idempotency_key', 'attachment', 'message_body_token', 'message_reaction', 'message_version', 'message',
+      'outbox_event', 'idempotency_key', 'attachment', 'message_reaction', 'message_version', 'message',
       'conversation_member', 'conversation',
     ]) {
       await db.query(`DROP TABLE ${table}`);

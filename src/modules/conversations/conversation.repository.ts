@@ -1,4 +1,4 @@
-import { PersistenceKit, TenantScopedRepository } from '../../platform/persistence/tenant-scoped.repository';
+import { Counter, PersistenceKit, TenantScopedRepository } from '../../platform/persistence/tenant-scoped.repository';
 import { conversationChannel, ConversationRecord, conversationTable, ConversationType, MemberRecord, MemberRole, memberTable } from './conversation.table';
 
 export interface NewConversation {
@@ -59,14 +59,19 @@ export class ConversationRepository extends TenantScopedRepository<ConversationR
   }
 
   /**
-   * The next message seq for a sender, drawn under this conversation's row lock (held until the caller's transaction
-   * ends): gap-free, and no lock wider than the conversation. Null when the conversation does not exist or the sender
-   * is not a member: one statement checks both.
+   * The counter a message draws its seq from: the next value of this conversation's counter, only if the sender is a member. The
+   * draw and the insert are one statement, so the row lock (no lock wider than the conversation) is held only from
+   * there to commit, and a rolled-back send gives its seq back: gap-free.
    */
-  nextSeq(tenantId: string, id: string, senderId: string, at: Date): Promise<number | null> {
-    return this.increment({ tenantId, id }, 'lastSeq', { lastMessageAt: at, lastActivityAt: at }, {
-      onlyIfExists: { table: memberTable.table, where: { conversation_id: id, user_id: senderId } },
-    });
+  seqCounter(id: string, senderId: string, at: Date): Counter {
+    const { columns } = conversationTable;
+    return {
+      table: conversationTable.table,
+      id,
+      column: columns.lastSeq.column,
+      set: { [columns.lastMessageAt.column]: at, [columns.lastActivityAt.column]: at, [columns.updatedAt.column]: at },
+      onlyIfExists: { table: memberTable.table, where: { [memberTable.columns.conversationId.column]: id, [memberTable.columns.userId.column]: senderId } },
+    };
   }
 
   /** The caller's conversations, most recent activity first (keyset on activity time, then id). */

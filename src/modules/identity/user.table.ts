@@ -22,7 +22,7 @@ export function normalizeEmail(email: string): string {
 }
 
 /** Display names are found by word prefix (two characters or more) through blind tokens, never plaintext. */
-export const displayNameSearch = wordPrefixTokens({ table: 'app_user_display_name_token', minPrefix: 2, maxPrefix: 20 });
+export const displayNameSearch = wordPrefixTokens({ store: { table: 'app_user_display_name_token' }, minPrefix: 2, maxPrefix: 20 });
 
 /** Email and display name are PHI: sealed, with a blind index for exact email lookup and tokens for name search. */
 export const userTable: TableDefinition<UserRecord> = {

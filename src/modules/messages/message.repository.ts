@@ -1,5 +1,5 @@
 import { AuditDetails } from '../../platform/audit/audit-event';
-import { PersistenceKit, TenantScopedRepository } from '../../platform/persistence/tenant-scoped.repository';
+import { Counter, PersistenceKit, TenantScopedRepository } from '../../platform/persistence/tenant-scoped.repository';
 import { conversationChannel } from '../conversations/conversation.table';
 import { MessageRecord, messageTable, MessageVersionRecord, messageVersionTable, ReactionRecord, reactionTable } from './message.table';
 
@@ -7,7 +7,6 @@ export interface NewMessage {
   id: string;
   tenantId: string;
   conversationId: string;
-  seq: number;
   senderId: string;
   body: string;
   replyToSeq: number | null;
@@ -48,11 +47,14 @@ export class MessageRepository extends TenantScopedRepository<MessageRecord> {
     super(messageTable, kit);
   }
 
-  /** The message row, its audit event and its outbox event, in the caller's send transaction. */
-  create(message: NewMessage): Promise<MessageRecord> {
-    return this.insert({ ...message, editedAt: null, deletedAt: null }, {
-      auditDetails: { conversationId: message.conversationId, seq: message.seq },
-      outbox: announce(message, 'message.created'),
+  /**
+   * The message with the next seq of `seqCounter`, its audit event and its outbox event (which carries the seq), as one
+   * statement of the caller's send transaction. Null when the counter's guard fails (not a member).
+   */
+  create(message: NewMessage, seqCounter: Counter): Promise<MessageRecord | null> {
+    return this.insertDrawn({ ...message, editedAt: null, deletedAt: null }, { counter: seqCounter, into: 'seq' }, {
+      auditDetails: { conversationId: message.conversationId },
+      outbox: { channel: conversationChannel(message.conversationId), eventType: 'message.created', payload: { conversationId: message.conversationId, messageId: message.id } },
     });
   }
 

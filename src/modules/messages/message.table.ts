@@ -48,8 +48,11 @@ export interface IdempotencyKeyRecord {
   createdAt: Date;
 }
 
-/** Found by every word (a word prefix of three letters or more; shorter words whole), through blind tokens only. */
-export const messageBodySearch = wordPrefixTokens({ table: 'message_body_token', minPrefix: 3, maxPrefix: 24, shortWordsWhole: true });
+/**
+ * Found by every word (a word prefix of three letters or more; shorter words whole), through blind tokens only. They
+ * live in the message row (GIN-indexed array): a send writes one row, not one per token.
+ */
+export const messageBodySearch = wordPrefixTokens({ store: { column: 'body_tokens' }, minPrefix: 3, maxPrefix: 24, shortWordsWhole: true });
 
 export const messageTable: TableDefinition<MessageRecord> = {
   table: 'message',

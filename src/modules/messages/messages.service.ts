@@ -92,6 +92,12 @@ export class MessagesService {
     const { tenantId, userId } = principal;
     const messageId = randomUUID();
     const claim = idempotencyKey === undefined ? undefined : await this.idempotencyClaim(principal, conversationId, request, idempotencyKey, messageId);
+    const replyToSeq = request.replyToSeq ?? null;
+    if (replyToSeq !== null) {
+      // Seqs only grow, so a reply target at or below the last seq now is below the seq this message will draw.
+      await this.requireMember(principal, conversationId);
+      await this.requireSeqExists(tenantId, conversationId, replyToSeq);
+    }
     const outcome = await this.kit.transactions.run(tenantId, async () => {
       if (claim) {
         const claimed = await this.idempotency.claim(claim, new Date());
@@ -99,11 +105,11 @@ export class MessagesService {
         if (claimed.kind === 'replay') return { kind: 'replay' as const, messageId: claimed.resourceId };
       }
       const now = new Date();
-      const seq = await this.conversations.nextSeq(tenantId, conversationId, userId, now);
-      if (seq === null) throw new NotFoundError('conversation');
-      const replyToSeq = request.replyToSeq ?? null;
-      if (replyToSeq !== null && replyToSeq >= seq) throw invalidSeq('replyToSeq names a message that does not exist.', seq - 1);
-      const message = await this.messages.create({ id: messageId, tenantId, conversationId, seq, senderId: userId, body: request.body, replyToSeq, createdAt: now });
+      const message = await this.messages.create(
+        { id: messageId, tenantId, conversationId, senderId: userId, body: request.body, replyToSeq, createdAt: now },
+        this.conversations.seqCounter(conversationId, userId, now),
+      );
+      if (!message) throw new NotFoundError('conversation');
       const attachments = request.attachmentIds?.length
         ? await this.attachments.attachToMessage(tenantId, conversationId, userId, messageId, request.attachmentIds)
         : [];
@@ -203,6 +209,11 @@ export class MessagesService {
     }
     const found = await this.messages.search(principal.tenantId, conversationIds, query, limit);
     return this.views(principal, found);
+  }
+
+  private async requireSeqExists(tenantId: string, conversationId: string, seq: number): Promise<void> {
+    const state = await this.conversations.state(tenantId, conversationId);
+    if (state && seq > state.lastSeq) throw invalidSeq('replyToSeq names a message that does not exist.', state.lastSeq);
   }
 
   private async requireMember(principal: Principal, conversationId: string): Promise<void> {

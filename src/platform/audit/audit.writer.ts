@@ -52,17 +52,20 @@ export class AuditWriter {
   ) {}
 
   async recordInTransaction(tx: TenantTx, input: AuditEventInput): Promise<void> {
-    const values = await this.rowValues(tx.tenantId, input);
+    const values = await this.rowValues(tx, input);
     await tx.query(`INSERT INTO audit_event (${AUDIT_EVENT_COLUMNS}) VALUES (${values.map((_, i) => `$${i + 1}`).join(', ')})`, values);
   }
 
   /**
    * The sealed row (values in AUDIT_EVENT_COLUMNS order) for an INSERT that the caller's own statement carries, so a
-   * write and its audit event reach the database in one round trip. It must run in a transaction of `tenantId`.
+   * write and its audit event reach the database in one round trip, in `tx`.
    */
-  async rowValues(tenantId: string, input: AuditEventInput): Promise<unknown[]> {
-    const { record, rowMac, macKeyVersion } = await this.seal({ ...input, tenantId: input.tenantId ?? tenantId });
-    if (record.tenantId !== tenantId) throw new InvalidAuditEventError('audit event tenant differs from its transaction');
+  async rowValues(tx: TenantTx, input: AuditEventInput): Promise<unknown[]> {
+    const { record, rowMac, macKeyVersion } = await this.seal({ ...input, tenantId: input.tenantId ?? tx.tenantId });
+    if (record.tenantId !== tx.tenantId) throw new InvalidAuditEventError('audit event tenant differs from its transaction');
+    const context = currentContext();
+    // Within an audited request, this event (once committed) is the request's record of the write.
+    if (context?.pendingReads && context.tenantId === tx.tenantId) tx.onCommit(() => { context.writeAudited = true; });
     return [record.id, record.tenantId, record.occurredAt, record.actorType, record.actorId, record.action, record.resourceType,
       record.resourceId, record.outcome, record.requestId, record.ip, record.userAgent, JSON.stringify(record.details), rowMac, macKeyVersion];
   }

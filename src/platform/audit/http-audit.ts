@@ -35,6 +35,8 @@ async function recordRequest(audit: AuditWriter, request: FastifyRequest, status
   audited.add(request);
   const record = (): Promise<void> => {
     const context = currentContext();
+    // A successful write already committed its own event, naming what it changed; nothing else to record.
+    if (status < 400 && context?.writeAudited && context.pendingReads?.length === 0 && context.auditNotes === undefined) return Promise.resolve();
     return audit.record({
       action,
       outcome: outcomeOf(status),

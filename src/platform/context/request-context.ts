@@ -24,6 +24,11 @@ export interface RequestContext {
    * named in that one event instead of one event per read.
    */
   pendingReads?: PendingRead[];
+  /**
+   * A write of this request committed together with its own audit event (ids, actor, request id): a request that
+   * read nothing besides needs no second event.
+   */
+  writeAudited?: boolean;
 }
 
 /** A read of sealed data waiting to be named in its request's audit event. */

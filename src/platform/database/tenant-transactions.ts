@@ -12,6 +12,8 @@ export interface QueryRows<T> {
 export interface TenantTx {
   readonly tenantId: string;
   query<T = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<QueryRows<T>>;
+  /** Runs once this transaction has committed (never if it rolls back). */
+  onCommit(callback: () => void): void;
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -32,7 +34,13 @@ function isDatabaseUnavailable(error: unknown): boolean {
 }
 
 class PoolClientTx implements TenantTx {
+  readonly committed: (() => void)[] = [];
+
   constructor(readonly tenantId: string, private readonly client: PoolClient) {}
+
+  onCommit(callback: () => void): void {
+    this.committed.push(callback);
+  }
 
   async query<T>(sql: string, params: readonly unknown[] = []): Promise<QueryRows<T>> {
     const result = await this.client.query(sql, [...params]);
@@ -98,6 +106,7 @@ export class TenantTransactions {
         throw error;
       }
       await client.query('COMMIT');
+      for (const callback of tx.committed) callback();
       return result;
     } catch (error) {
       if (isDatabaseUnavailable(error)) {

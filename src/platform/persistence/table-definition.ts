@@ -10,11 +10,17 @@ export interface BlindIndexSpec {
 }
 
 /**
+ * Where search tokens live: an array column of the row itself (bytea[], GIN-indexed; one row per write, for hot
+ * tables) or a side table (tenant_id, row_id, token).
+ */
+export type SearchTokenStore = { column: string } | { table: string };
+
+/**
  * Word search over a sealed column without a plaintext index: each token of the value is stored as
- * HMAC(tenant index key, table.column + token) in a side table (tenant_id, row_id, token).
+ * HMAC(tenant index key, table.column + token).
  */
 export interface SearchTokenSpec {
-  table: string;
+  store: SearchTokenStore;
   /** The tokens a stored value is findable by (for example every word prefix). */
   tokensOf(value: string): string[];
   /** The tokens a query must all match (for example its normalised words). */

@@ -7,7 +7,7 @@ import { TenantKeys } from '../crypto/tenant-keys';
 import { TenantTransactions, TenantTx } from '../database/tenant-transactions';
 import { ConflictError, SealedDataIntegrityError, TenantScopeViolationError } from '../http/app-error';
 import { appendOutboxEvent, OUTBOX_EVENT_COLUMNS, OutboxEvent, outboxRowValues } from '../realtime/outbox';
-import { ColumnSpec, StoredRecord, TableDefinition } from './table-definition';
+import { ColumnSpec, SearchTokenStore, StoredRecord, TableDefinition } from './table-definition';
 
 /** What every repository stands on; one instance per process. */
 export class PersistenceKit {
@@ -64,12 +64,27 @@ export interface InsertOptions extends AuditOptions {
   ifAbsent?: boolean;
 }
 
-export interface IncrementOptions {
-  /**
-   * Draw only if a row of another table of the same tenant matches (plain columns): an authorisation check that
-   * travels with the increment, such as "the sender is a member of this conversation".
-   */
-  onlyIfExists?: { table: string; where: Readonly<Record<string, string | number>> };
+/** A row of another table of the same tenant that must exist, matched on plain columns. */
+export interface ExistingRow {
+  table: string;
+  where: Readonly<Record<string, string | number>>;
+}
+
+/** A counter insertDrawn increments: a plain integer column of one row (tenant_id, id) of another table. */
+export interface Counter {
+  table: string;
+  id: string;
+  column: string;
+  /** Plain columns of the counter row set with the draw (e.g. last activity). */
+  set?: Readonly<Record<string, unknown>>;
+  /** Draw only if this row exists: an authorisation check that travels with the draw ("the sender is a member"). */
+  onlyIfExists?: ExistingRow;
+}
+
+export interface CounterDraw<R> {
+  counter: Counter;
+  /** The inserted row's property that receives the drawn value. */
+  into: keyof R & string;
 }
 
 export interface ConditionalUpdateOptions<R, K> extends AuditOptions {
@@ -162,41 +177,85 @@ export abstract class TenantScopedRepository<R extends StoredRecord> {
     const tenantId = this.scopeOf(values.tenantId);
     const id = this.definition.tenantColumn === this.columnOf('id') ? tenantId : (values.id ?? randomUUID());
     const record = { ...values, id } as unknown as Partial<R>;
-    const audit: AuditEventInput = {
+    const audit = this.creationAudit(id, options);
+    return this.write(tenantId, async (tx) => {
+      if (!options.ifAbsent) return this.withPlaintext((await this.insertStatement(tx, id, record, audit, options.outbox))[0], record);
+      const { columns, params, searchTokens } = await this.toColumns(tenantId, id, record);
+      const placeholders = params.map((_, i) => `$${i + 1}`).join(', ');
+      const { rows } = await tx.query<DbRow>(
+        `INSERT INTO ${this.definition.table} (${columns.join(', ')}) VALUES (${placeholders}) ON CONFLICT DO NOTHING RETURNING ${this.selectList}`,
+        params,
+      );
+      if (rows.length === 0) return null;
+      await writeSearchTokens(tx, tenantId, id, searchTokens, false);
+      await this.kit.audit.recordInTransaction(tx, audit);
+      if (options.outbox) await appendOutboxEvent(tx, options.outbox);
+      return this.withPlaintext(rows[0], record);
+    });
+  }
+
+  /**
+   * Inserts a row whose `draw.into` property is the next value of a counter in another row of this tenant (a
+   * conversation's last message seq), drawn in the same statement: the counter row stays locked only from this
+   * statement to the end of the caller's transaction. Null when the counter row does not exist or its guard fails.
+   * The outbox payload carries the drawn value under `draw.into`; the audit event names the row by id.
+   */
+  protected async insertDrawn(values: InsertValues<R>, draw: CounterDraw<R>, options: AuditOptions = {}): Promise<R | null> {
+    const tenantId = this.scopeOf(values.tenantId);
+    const id = values.id ?? randomUUID();
+    const record = { ...values, id } as unknown as Partial<R>;
+    const audit = this.creationAudit(id, options);
+    return this.write(tenantId, async (tx) => {
+      const [row] = await this.insertStatement(tx, id, record, audit, options.outbox, draw);
+      return row ? this.withPlaintext(row, record) : null;
+    });
+  }
+
+  private creationAudit(id: string, options: AuditOptions): AuditEventInput {
+    return {
       action: options.auditAction ?? `${this.definition.resourceType}.create`,
       outcome: 'success',
       resourceType: this.definition.resourceType,
       resourceId: id,
       details: options.auditDetails,
     };
-    return this.write(tenantId, async (tx) => {
-      const { columns, params, searchTokens } = await this.toColumns(tenantId, id, record);
-      const placeholders = params.map((_, i) => `$${i + 1}`).join(', ');
-      const insertRow = `INSERT INTO ${this.definition.table} (${columns.join(', ')}) VALUES (${placeholders})`;
-      if (options.ifAbsent) {
-        const { rows } = await tx.query<DbRow>(`${insertRow} ON CONFLICT DO NOTHING RETURNING ${this.selectList}`, params);
-        if (rows.length === 0) return null;
-        await writeSearchTokens(tx, tenantId, id, searchTokens, false);
-        await this.kit.audit.recordInTransaction(tx, audit);
-        if (options.outbox) await appendOutboxEvent(tx, options.outbox);
-        return this.withPlaintext(rows[0], record);
-      }
-      // The row, its search tokens, its audit event and its outbox event travel as one statement: one round trip
-      // on the hot path (a send), and they commit or fail together like the rest of the transaction.
-      const statement = new StatementBuilder(params);
-      const parts = [`written AS (${insertRow} RETURNING ${this.selectList})`];
-      for (const [i, { table, tokens }] of searchTokens.entries()) {
-        if (tokens.length === 0) continue;
-        parts.push(`tokens_${i} AS (INSERT INTO ${table} (tenant_id, row_id, token)
-          SELECT ${statement.add(tenantId)}::uuid, ${statement.add(id)}::uuid, unnest(${statement.add(tokens)}::bytea[]) ON CONFLICT DO NOTHING)`);
-      }
-      parts.push(`audited AS (INSERT INTO audit_event (${AUDIT_EVENT_COLUMNS}) VALUES (${statement.addAll(await this.kit.audit.rowValues(tenantId, audit))}))`);
-      if (options.outbox) {
-        parts.push(`announced AS (INSERT INTO outbox_event (${OUTBOX_EVENT_COLUMNS}) VALUES (${statement.addAll(outboxRowValues(tenantId, options.outbox))}))`);
-      }
-      const { rows } = await tx.query<DbRow>(`WITH ${parts.join(',\n')} SELECT * FROM written`, statement.params);
-      return this.withPlaintext(rows[0], record);
-    });
+  }
+
+  /**
+   * The row, its search tokens, its audit event and its outbox event (and a counter draw) as one statement: one round
+   * trip on the hot path (a send), all or nothing like the rest of the transaction.
+   */
+  private async insertStatement(tx: TenantTx, id: string, record: Partial<R>, audit: AuditEventInput, outbox?: OutboxEvent, draw?: CounterDraw<R>): Promise<DbRow[]> {
+    const tenantId = tx.tenantId;
+    const { columns, params, searchTokens } = await this.toColumns(tenantId, id, record);
+    const statement = new StatementBuilder([]);
+    const values = params.map((param) => statement.add(param));
+    const parts: string[] = [];
+    if (draw) {
+      const { counter } = draw;
+      const assignments = [`${counter.column} = ${counter.column} + 1`, ...Object.entries(counter.set ?? {}).map(([column, value]) => `${column} = ${statement.add(value)}`)];
+      const guard = counter.onlyIfExists ? ` AND ${existsClause(counter.onlyIfExists, tenantId, statement)}` : '';
+      parts.push(`drawn AS (UPDATE ${counter.table} SET ${assignments.join(', ')}
+        WHERE tenant_id = ${statement.add(tenantId)} AND id = ${statement.add(counter.id)}${guard} RETURNING ${counter.column} AS value)`);
+      parts.push(`written AS (INSERT INTO ${this.definition.table} (${[...columns, this.columnOf(draw.into)].join(', ')})
+        SELECT ${[...values, 'drawn.value'].join(', ')} FROM drawn RETURNING ${this.selectList})`);
+    } else {
+      parts.push(`written AS (INSERT INTO ${this.definition.table} (${columns.join(', ')}) VALUES (${values.join(', ')}) RETURNING ${this.selectList})`);
+    }
+    for (const [i, { table, tokens }] of searchTokens.entries()) {
+      if (tokens.length === 0) continue;
+      parts.push(`tokens_${i} AS (INSERT INTO ${table} (tenant_id, row_id, token)
+        SELECT ${statement.add(tenantId)}::uuid, ${statement.add(id)}::uuid, unnest(${statement.add(tokens)}::bytea[]) FROM written ON CONFLICT DO NOTHING)`);
+    }
+    parts.push(`audited AS (INSERT INTO audit_event (${AUDIT_EVENT_COLUMNS}) SELECT ${statement.addAll(await this.kit.audit.rowValues(tx, audit))} FROM written)`);
+    if (outbox) {
+      const [outboxTenant, channel, eventType, payload] = outboxRowValues(tenantId, outbox).map((value) => statement.add(value));
+      const drawnValue = draw ? ` || jsonb_build_object('${draw.into}', written.${this.columnOf(draw.into)})` : '';
+      parts.push(`announced AS (INSERT INTO outbox_event (${OUTBOX_EVENT_COLUMNS})
+        SELECT ${outboxTenant}, ${channel}, ${eventType}, ${payload}::jsonb${drawnValue} FROM written)`);
+    }
+    const { rows } = await tx.query<DbRow>(`WITH ${parts.join(',\n')} SELECT * FROM written`, statement.params);
+    return rows;
   }
 
   /** Returns the updated record, or null when the row does not exist in this tenant. */
@@ -312,36 +371,6 @@ export abstract class TenantScopedRepository<R extends StoredRecord> {
   }
 
   /**
-   * Draws the next value of a plain counter column of one row (a conversation's message seq) and applies `patch`
-   * with it; null when the row does not exist. Only inside an open transaction, whose own write audits the change:
-   * the row stays locked until that transaction ends, which is what makes the counter gap-free.
-   */
-  protected async increment(ref: RowRef, counter: keyof R & string, patch: Patch<R> = {}, options: IncrementOptions = {}): Promise<number | null> {
-    const tenantId = this.scopeOf(ref.tenantId);
-    const tx = this.kit.transactions.current();
-    if (!tx || tx.tenantId !== tenantId) throw new Error('increment runs inside the transaction that uses the value');
-    const spec = this.definition.columns[counter];
-    if (spec.sealed || this.keysOf(patch as Partial<R>).some((key) => this.definition.columns[key].sealed === true)) {
-      throw new Error('increment changes plain columns only');
-    }
-    const { columns, params } = await this.toColumns(tenantId, ref.id, patch as Partial<R>);
-    const statement = new StatementBuilder([tenantId, ref.id]);
-    const assignments = [`${spec.column} = ${spec.column} + 1`, ...columns.map((column, i) => `${column} = ${statement.add(params[i])}`)].join(', ');
-    let guard = '';
-    if (options.onlyIfExists) {
-      const { table, where } = options.onlyIfExists;
-      const conditions = Object.entries(where).map(([column, value]) => `${column} = ${statement.add(value)}`);
-      guard = ` AND EXISTS (SELECT 1 FROM ${table} WHERE tenant_id = $1 AND ${conditions.join(' AND ')})`;
-    }
-    const { rows } = await tx.query<DbRow>(
-      `UPDATE ${this.definition.table} SET ${assignments}${this.updatedAtAssignment()}
-       WHERE ${this.definition.tenantColumn} = $1 AND ${this.columnOf('id')} = $2${guard} RETURNING ${spec.column}`,
-      statement.params,
-    );
-    return rows.length === 0 ? null : Number(rows[0][spec.column]);
-  }
-
-  /**
    * Joins and aggregates over plain columns (counts, summaries, membership), run under the tenant's row-level
    * security. Sealed columns (named `*_sealed`) are refused: PHI is read only through findMany, which opens and audits it.
    */
@@ -440,8 +469,11 @@ export abstract class TenantScopedRepository<R extends StoredRecord> {
     const terms = spec.searchTokens.termsOf(matching.query);
     if (terms.length === 0) return null;
     const indexKey = await this.kit.keys.current(tenantId, 'index');
-    params.push(terms.map((term) => searchTokenHash(indexKey.key, this.definition.table, spec.column, term)), terms.length);
-    return [`${this.columnOf('id')} IN (SELECT row_id FROM ${spec.searchTokens.table} WHERE tenant_id = $1 AND token = ANY($${params.length - 1}::bytea[])
+    const store = spec.searchTokens.store;
+    params.push(terms.map((term) => searchTokenHash(indexKey.key, this.definition.table, spec.column, term)));
+    if ('column' in store) return [`${store.column} @> $${params.length}::bytea[]`];
+    params.push(terms.length);
+    return [`${this.columnOf('id')} IN (SELECT row_id FROM ${store.table} WHERE tenant_id = $1 AND token = ANY($${params.length - 1}::bytea[])
       GROUP BY row_id HAVING count(DISTINCT token) = $${params.length})`];
   }
 
@@ -471,7 +503,7 @@ export abstract class TenantScopedRepository<R extends StoredRecord> {
           columns.push(spec.blindIndex.column);
           params.push(null);
         }
-        if (spec.searchTokens) searchTokens.push({ table: spec.searchTokens.table, tokens: [] });
+        if (spec.searchTokens) this.addSearchTokens(spec.searchTokens.store, [], columns, params, searchTokens);
       } else if (spec.sealed) {
         if (typeof value !== 'string') throw new Error(`${key} is sealed and must be a string`);
         const dataKey = await this.kit.keys.current(tenantId, 'data');
@@ -485,7 +517,7 @@ export abstract class TenantScopedRepository<R extends StoredRecord> {
           }
           if (spec.searchTokens) {
             const tokens = spec.searchTokens.tokensOf(value).map((token) => searchTokenHash(indexKey.key, this.definition.table, spec.column, token));
-            searchTokens.push({ table: spec.searchTokens.table, tokens });
+            this.addSearchTokens(spec.searchTokens.store, tokens, columns, params, searchTokens);
           }
         }
       } else if (!columns.includes(spec.column)) {
@@ -494,6 +526,16 @@ export abstract class TenantScopedRepository<R extends StoredRecord> {
       }
     }
     return { columns, params, searchTokens };
+  }
+
+  /** Tokens stored in the row go with its columns (null: nothing to find); a side table's are written after it. */
+  private addSearchTokens(store: SearchTokenStore, tokens: Buffer[], columns: string[], params: unknown[], sideTables: SearchTokenWrite[]): void {
+    if ('column' in store) {
+      columns.push(store.column);
+      params.push(tokens.length > 0 ? tokens : null);
+    } else {
+      sideTables.push({ table: store.table, tokens });
+    }
   }
 
   private async fromRow(tenantId: string, row: DbRow, keys: (keyof R & string)[]): Promise<Partial<R>> {
@@ -526,6 +568,11 @@ export abstract class TenantScopedRepository<R extends StoredRecord> {
     }
     return record as R;
   }
+}
+
+function existsClause(row: ExistingRow, tenantId: string, statement: StatementBuilder): string {
+  const conditions = [`tenant_id = ${statement.add(tenantId)}`, ...Object.entries(row.where).map(([column, value]) => `${column} = ${statement.add(value)}`)];
+  return `EXISTS (SELECT 1 FROM ${row.table} WHERE ${conditions.join(' AND ')})`;
 }
 
 /** Numbered parameters for a statement composed of several parts. */

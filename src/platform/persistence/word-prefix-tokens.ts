@@ -1,8 +1,7 @@
-import { SearchTokenSpec } from './table-definition';
+import { SearchTokenSpec, SearchTokenStore } from './table-definition';
 
 export interface WordPrefixOptions {
-  /** The side table holding the tokens. */
-  table: string;
+  store: SearchTokenStore;
   /** Shortest prefix a query word may be; shorter words match nothing. */
   minPrefix: number;
   /** Longer words are indexed (and queried) by their first maxPrefix characters. */
@@ -26,9 +25,9 @@ export function normalizedWords(text: string): string[] {
 
 /** Finds a value by the prefix of any of its words: every prefix from minPrefix to maxPrefix is a token. */
 export function wordPrefixTokens(options: WordPrefixOptions): SearchTokenSpec {
-  const { table, minPrefix, maxPrefix, shortWordsWhole = false } = options;
+  const { store, minPrefix, maxPrefix, shortWordsWhole = false } = options;
   return {
-    table,
+    store,
     tokensOf(value) {
       const tokens = new Set<string>();
       for (const word of normalizedWords(value)) {

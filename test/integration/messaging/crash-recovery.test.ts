@@ -177,10 +177,10 @@ async function consistencyViolations(db: Client): Promise<string[]> {
          AND o.tenant_id = m.tenant_id) AS outbox_exact,
       (SELECT count(*)::int FROM audit_event a WHERE a.action = 'message.create' AND a.resource_id = m.id::text) AS audit,
       (SELECT count(*)::int FROM audit_event a WHERE a.action = 'message.create' AND a.resource_id = m.id::text
-         AND a.details->>'conversationId' = m.conversation_id::text AND (a.details->>'seq')::bigint = m.seq
+         AND a.details->>'conversationId' = m.conversation_id::text
          AND a.tenant_id = m.tenant_id AND a.outcome = 'success') AS audit_exact,
       (SELECT count(*)::int FROM idempotency_key k WHERE k.resource_id = m.id) AS idempotency,
-      (SELECT count(*)::int FROM message_body_token t WHERE t.row_id = m.id) AS tokens
+      coalesce(array_length(m.body_tokens, 1), 0) AS tokens
     FROM message m`);
   for (const row of companions.rows) {
     if (row.outbox !== 1 || row.outbox_exact !== 1) violations.push(`message ${row.id}: ${row.outbox} outbox rows (${row.outbox_exact} matching its conversation and seq)`);
