@@ -228,7 +228,7 @@ export abstract class TenantScopedRepository<R extends StoredRecord> {
   private async insertStatement(tx: TenantTx, id: string, record: Partial<R>, audit: AuditEventInput, outbox?: OutboxEvent, draw?: CounterDraw<R>): Promise<DbRow[]> {
     const tenantId = tx.tenantId;
     const { columns, params, searchTokens } = await this.toColumns(tenantId, id, record);
-    const statement = new StatementBuilder([]);
+    const statement = new StatementBuilder();
     const values = params.map((param) => statement.add(param));
     const parts: string[] = [];
     if (draw) {
@@ -577,7 +577,7 @@ function existsClause(row: ExistingRow, tenantId: string, statement: StatementBu
 
 /** Numbered parameters for a statement composed of several parts. */
 class StatementBuilder {
-  constructor(readonly params: unknown[]) {}
+  readonly params: unknown[] = [];
 
   add(value: unknown): string {
     this.params.push(value);
