@@ -10,8 +10,9 @@
  *                in flight on each, spread over BENCH_CONVERSATIONS group conversations (connection i is member i,
  *                signed in by a real login, sending to conversation i % BENCH_CONVERSATIONS). Bodies are short
  *                clinical messages, each connection cycling through them from its own starting point. The path:
- *                access guard, validation, the send transaction (membership, seq under the conversation's row
- *                lock, sealed message, search tokens, audit event, outbox event) and the request's audit event.
+ *                access guard, validation, then the send transaction: one statement that draws the seq under the
+ *                conversation's row lock (if the sender is a member) and inserts the sealed message with its search
+ *                tokens, its audit event (the request's record) and its outbox event.
  * Raw ceiling:   per message one transaction from pg in this process, as the database owner, on a pool of
  *                DATABASE_POOL_SIZE connections, BENCH_CONNECTIONS concurrent loops over BENCH_CONVERSATIONS other
  *                conversations (same members): the seq UPDATE and the three INSERTs (message, audit_event,
