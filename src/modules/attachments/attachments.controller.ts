@@ -1,5 +1,5 @@
-import { Body, Controller, Get, HttpCode, Param, ParseUUIDPipe, Post, Put, Req, Res } from '@nestjs/common';
-import { ApiCreatedResponse, ApiExcludeEndpoint, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { applyDecorators, Body, Controller, Get, HttpCode, Param, ParseUUIDPipe, Post, Put, Req, Res } from '@nestjs/common';
+import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { CurrentPrincipal, Public, RequirePermission } from '../../platform/auth/access.decorators';
 import { Principal } from '../../platform/auth/principal';
@@ -9,6 +9,14 @@ import { ErrorCode } from '../../platform/http/error-codes';
 import { CompletedAttachmentDto, CreateAttachmentDto, CreatedAttachmentDto, DownloadLinkDto } from './attachments.dto';
 import { AttachmentsService, CompletedAttachment, CreatedAttachment, DownloadLink } from './attachments.service';
 import { RawBody } from './raw-body';
+
+/** The query of a signed link: clients use the URL as returned, never build it. */
+const SignedLinkQuery = (): MethodDecorator => applyDecorators(
+  ApiQuery({ name: 'tenant', format: 'uuid' }),
+  ApiQuery({ name: 'expires', type: Number, description: 'Unix seconds.' }),
+  ApiQuery({ name: 'size', type: Number }),
+  ApiQuery({ name: 'signature' }),
+);
 
 @ApiTags('attachments')
 @Controller('v1/attachments')
@@ -45,7 +53,9 @@ export class AttachmentsController {
   @Public()
   @RawBody()
   @AuditAction('attachment.upload')
-  @ApiExcludeEndpoint()
+  @ApiOperation({ summary: 'Embedded store only: the signed upload link returned by POST /v1/attachments (upload.url). 403 when tampered or expired.' })
+  @SignedLinkQuery()
+  @ApiOkResponse({ description: 'Stored (200 with an empty body, as S3 answers a presigned PUT).' })
   async upload(@Param('id') id: string, @Req() request: FastifyRequest): Promise<void> {
     if (!Buffer.isBuffer(request.body)) throw new AppError(ErrorCode.UNSUPPORTED_MEDIA_TYPE, 415, 'The content type is not supported.');
     await this.attachments.receiveUpload(id, request.query, request.body);
@@ -55,7 +65,9 @@ export class AttachmentsController {
   @Get(':id/content')
   @Public()
   @AuditAction('attachment.download_content')
-  @ApiExcludeEndpoint()
+  @ApiOperation({ summary: 'Embedded store only: the signed download link returned by GET /v1/attachments/:id/download. 403 when tampered or expired.' })
+  @SignedLinkQuery()
+  @ApiOkResponse({ description: 'The file\'s bytes.' })
   async content(@Param('id') id: string, @Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply): Promise<Buffer> {
     const { body, contentType } = await this.attachments.content(id, request.query);
     void reply.header('content-type', contentType).header('content-disposition', 'attachment');

@@ -26,6 +26,19 @@ describe('route permissions', () => {
     expect(table.join('\n')).toMatchSnapshot();
   });
 
+  it('documents every API route in the OpenAPI document, with its path parameters', async () => {
+    const response = await app.inject({ method: 'GET', url: '/docs-json' });
+    const document = response.json<{ paths: Record<string, Record<string, { parameters?: { name: string; in: string }[] }>> }>();
+    const missing: string[] = [];
+    for (const route of app.get(RouteCatalog).routes().filter((candidate) => candidate.path.startsWith('/v1/'))) {
+      const operation = document.paths[route.path.replace(/:(\w+)/g, '{$1}')]?.[route.method.toLowerCase()];
+      const declared = new Set((operation?.parameters ?? []).filter((parameter) => parameter.in === 'path').map((parameter) => parameter.name));
+      const wanted = [...route.path.matchAll(/:(\w+)/g)].map((match) => match[1]);
+      if (!operation || wanted.some((name) => !declared.has(name))) missing.push(`${route.method} ${route.path}`);
+    }
+    expect(missing).toEqual([]);
+  });
+
   it('lists what each role may do (policies/roles.json)', () => {
     const policy = RolePolicy.load();
     const grants = ROLES.map((role) => `${role}: ${[...policy.permissions].filter((permission) => policy.allows(role, permission)).join(', ')}`);
