@@ -1,10 +1,9 @@
-import { SealOpenError, SealLocation } from '../../platform/crypto/field-cipher';
+import { openBytes, sealBytes, sealedKeyVersion, SealLocation, SealOpenError } from '../../platform/crypto/field-cipher';
 import { AppError, SealedDataIntegrityError } from '../../platform/http/app-error';
 import { ErrorCode } from '../../platform/http/error-codes';
 import { PersistenceKit } from '../../platform/persistence/tenant-scoped.repository';
 import { ObjectPresigner, ObjectStore } from '../../platform/storage/object-store.port';
 import { StoredObject } from './attachment-types';
-import { openBytes, sealBytes, sealedBytesKeyVersion } from './object-cipher';
 import { linkPath, LinkClaims, signLink } from './signed-links';
 
 /** The attachment an upload or a download is for: ids only. */
@@ -129,7 +128,7 @@ export class SealedLocalAttachmentStorage implements AttachmentStorage {
     if (!envelope) return null;
     const location = locationOf(attachment);
     try {
-      const dataKey = await this.kit.keys.version(attachment.tenantId, 'data', sealedBytesKeyVersion(envelope));
+      const dataKey = await this.kit.keys.version(attachment.tenantId, 'data', sealedKeyVersion(envelope));
       return openBytes(dataKey.key, envelope, location);
     } catch (error) {
       if (error instanceof SealOpenError) throw new SealedDataIntegrityError({ table: location.table, column: location.column, rowId: location.rowId });

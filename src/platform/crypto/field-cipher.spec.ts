@@ -1,5 +1,5 @@
 import { createSecretKey, randomBytes } from 'node:crypto';
-import { blindIndex, open, seal, SealOpenError, sealedKeyVersion } from './field-cipher';
+import { blindIndex, open, openBytes, seal, sealBytes, SealOpenError, sealedKeyVersion } from './field-cipher';
 
 const key = createSecretKey(randomBytes(32));
 const location = { tenantId: '11111111-1111-4111-8111-111111111111', table: 'app_user', column: 'email_sealed', rowId: '22222222-2222-4222-8222-222222222222' };
@@ -19,6 +19,15 @@ describe('field cipher', () => {
     ['another tenant', { ...location, tenantId: '44444444-4444-4444-8444-444444444444' }],
   ])('refuses a value moved to %s', (_, elsewhere) => {
     expect(() => open(key, seal(key, 1, 'secret', location), elsewhere)).toThrow(SealOpenError);
+  });
+
+  it('seals object bytes in the same envelope, and neither kind opens as the other', () => {
+    const bytes = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x00, 0xff]);
+    const sealedBytes = sealBytes(key, 2, bytes, location);
+    expect(openBytes(key, sealedBytes, location)).toEqual(bytes);
+    expect(sealedKeyVersion(sealedBytes)).toBe(2);
+    expect(() => open(key, sealedBytes, location)).toThrow(SealOpenError);
+    expect(() => openBytes(key, seal(key, 2, 'secret', location), location)).toThrow(SealOpenError);
   });
 
   it('refuses a flipped bit, a wrong key, a changed key version and an unknown envelope', () => {

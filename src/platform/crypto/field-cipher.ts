@@ -16,7 +16,8 @@ export class SealOpenError extends Error {
 
 /**
  * Envelope v1: [0x01][key version: uint32 BE][IV: 12][tag: 16][ciphertext]. AES-256-GCM with a random 96-bit IV;
- * AAD = "sc1", tenant, table, column, row and key version. The leading byte lets the format change later.
+ * AAD = "sc1" (a column value) or "sc1-object" (an object's bytes), tenant, table, column, row and key version. The leading
+ * byte lets the format change later.
  */
 const ENVELOPE_V1 = 0x01;
 const HEADER_BYTES = 1 + 4;
@@ -38,19 +39,43 @@ function nextIv(): Buffer {
   return iv;
 }
 
-function aadFor(location: SealLocation, keyVersion: number): Buffer {
-  return Buffer.from(`sc1\u0000${location.tenantId}\u0000${location.table}\u0000${location.column}\u0000${location.rowId}\u0000${keyVersion}`);
+/**
+ * What a ciphertext is: a column value or an object's bytes (an attachment in the embedded store). The kind is part
+ * of the AAD, so neither opens as the other even at the same location.
+ */
+type SealedKind = 'field' | 'object';
+const AAD_PREFIX: Record<SealedKind, string> = { field: 'sc1', object: 'sc1-object' };
+
+function aadFor(kind: SealedKind, location: SealLocation, keyVersion: number): Buffer {
+  return Buffer.from(`${AAD_PREFIX[kind]}\u0000${location.tenantId}\u0000${location.table}\u0000${location.column}\u0000${location.rowId}\u0000${keyVersion}`);
 }
 
-export function seal(key: KeyObject, keyVersion: number, plaintext: string, location: SealLocation): Buffer {
+function sealEnvelope(kind: SealedKind, key: KeyObject, keyVersion: number, plaintext: string | Buffer, location: SealLocation): Buffer {
   const iv = nextIv();
-  const cipher = createCipheriv('aes-256-gcm', key, iv).setAAD(aadFor(location, keyVersion));
-  const body = cipher.update(plaintext, 'utf8');
+  const cipher = createCipheriv('aes-256-gcm', key, iv).setAAD(aadFor(kind, location, keyVersion));
+  const body = typeof plaintext === 'string' ? cipher.update(plaintext, 'utf8') : cipher.update(plaintext);
   const final = cipher.final();
   const header = Buffer.allocUnsafe(HEADER_BYTES);
   header.writeUInt8(ENVELOPE_V1, 0);
   header.writeUInt32BE(keyVersion, 1);
   return Buffer.concat([header, iv, cipher.getAuthTag(), body, final]);
+}
+
+function openEnvelope(kind: SealedKind, key: KeyObject, envelope: Buffer, location: SealLocation): Buffer {
+  const keyVersion = sealedKeyVersion(envelope);
+  const iv = envelope.subarray(HEADER_BYTES, HEADER_BYTES + IV_BYTES);
+  const tag = envelope.subarray(HEADER_BYTES + IV_BYTES, HEADER_BYTES + IV_BYTES + TAG_BYTES);
+  const body = envelope.subarray(HEADER_BYTES + IV_BYTES + TAG_BYTES);
+  try {
+    const decipher = createDecipheriv('aes-256-gcm', key, iv).setAAD(aadFor(kind, location, keyVersion)).setAuthTag(tag);
+    return Buffer.concat([decipher.update(body), decipher.final()]);
+  } catch {
+    throw new SealOpenError('authentication failed (wrong tenant, table, column, row or key)');
+  }
+}
+
+export function seal(key: KeyObject, keyVersion: number, plaintext: string, location: SealLocation): Buffer {
+  return sealEnvelope('field', key, keyVersion, plaintext, location);
 }
 
 /** The key version an envelope was sealed under, read before fetching the key. */
@@ -61,16 +86,16 @@ export function sealedKeyVersion(envelope: Buffer): number {
 }
 
 export function open(key: KeyObject, envelope: Buffer, location: SealLocation): string {
-  const keyVersion = sealedKeyVersion(envelope);
-  const iv = envelope.subarray(HEADER_BYTES, HEADER_BYTES + IV_BYTES);
-  const tag = envelope.subarray(HEADER_BYTES + IV_BYTES, HEADER_BYTES + IV_BYTES + TAG_BYTES);
-  const body = envelope.subarray(HEADER_BYTES + IV_BYTES + TAG_BYTES);
-  try {
-    const decipher = createDecipheriv('aes-256-gcm', key, iv).setAAD(aadFor(location, keyVersion)).setAuthTag(tag);
-    return decipher.update(body, undefined, 'utf8') + decipher.final('utf8');
-  } catch {
-    throw new SealOpenError('authentication failed (wrong tenant, table, column, row or key)');
-  }
+  return openEnvelope('field', key, envelope, location).toString('utf8');
+}
+
+/** An object's bytes (an attachment in the embedded store) in the same envelope, bound to its row. */
+export function sealBytes(key: KeyObject, keyVersion: number, plaintext: Buffer, location: SealLocation): Buffer {
+  return sealEnvelope('object', key, keyVersion, plaintext, location);
+}
+
+export function openBytes(key: KeyObject, envelope: Buffer, location: SealLocation): Buffer {
+  return openEnvelope('object', key, envelope, location);
 }
 
 /** A keyed, deterministic token for equality lookups on a sealed value; reveals nothing without the key. */

@@ -1,36 +1,15 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { AttachmentsService } from '../../../src/modules/attachments/attachments.service';
 import { TenantLookup } from '../../../src/modules/tenants/tenant-lookup';
 import { ErrorCode } from '../../../src/platform/http/error-codes';
 import { asOwner } from '../../support/fixtures';
 import { TestApi } from '../../support/identity';
+import { RunningS3rver, startS3rver } from '../../support/s3rver';
 import { canary, Clinic, clinic, complete, created, CreatedUpload, dicom, download, expectError, expectStatus, group, pdf, Person, png } from './attachment-fixtures';
 
 /** The same journey against a real S3 protocol server (s3rver): presigned PUT and GET, straight from the client. */
 const BUCKET = 'sealed-channels-attachments';
 
-interface S3rverInstance {
-  run(): Promise<unknown>;
-  close(): Promise<void>;
-}
-type S3rverConstructor = new (options: Record<string, unknown>) => S3rverInstance;
-
-function loadS3rver(): S3rverConstructor {
-  const loaded: unknown = createRequire(__filename)('s3rver');
-  if (typeof loaded !== 'function') throw new Error('s3rver did not export a constructor');
-  return loaded as S3rverConstructor;
-}
-
-function portOf(address: unknown): number {
-  if (typeof address === 'object' && address !== null && 'port' in address && typeof address.port === 'number') return address.port;
-  throw new Error('expected a TCP address');
-}
-
-let s3rver: S3rverInstance;
-let s3Dir: string;
+let s3rver: RunningS3rver;
 let endpoint: string;
 let api: TestApi;
 let north: Clinic;
@@ -46,10 +25,8 @@ async function put(attachment: CreatedUpload, body: Buffer, headers = attachment
 }
 
 beforeAll(async () => {
-  s3Dir = mkdtempSync(join(tmpdir(), 'sealed-channels-s3rver-'));
-  const S3rver = loadS3rver();
-  s3rver = new S3rver({ address: '127.0.0.1', port: 0, silent: true, directory: s3Dir, configureBuckets: [{ name: BUCKET, configs: [] }] });
-  endpoint = `http://127.0.0.1:${portOf(await s3rver.run())}`;
+  s3rver = await startS3rver(BUCKET);
+  endpoint = s3rver.endpoint;
   // The platform's S3 client takes its credentials from the default chain, as in production.
   process.env.AWS_ACCESS_KEY_ID = 'S3RVER';
   process.env.AWS_SECRET_ACCESS_KEY = 'S3RVER';
@@ -61,7 +38,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await api.close();
   await s3rver.close();
-  rmSync(s3Dir, { recursive: true, force: true });
   process.env.AWS_ACCESS_KEY_ID = savedCredentials.id;
   process.env.AWS_SECRET_ACCESS_KEY = savedCredentials.secret;
   if (savedCredentials.id === undefined) delete process.env.AWS_ACCESS_KEY_ID;

@@ -1,6 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,29 +10,10 @@ import { ErrorCode } from '../../../src/platform/http/error-codes';
 import { LocalObjectStore, UnsafeObjectKeyError } from '../../../src/platform/storage/local.object-store';
 import { ObjectRetainedError, ObjectStore } from '../../../src/platform/storage/object-store.port';
 import { S3ObjectStore } from '../../../src/platform/storage/s3.object-store';
+import { portOf, RunningS3rver, startS3rver } from '../../support/s3rver';
 
 const BUCKET = 'sealed-channels-contract';
 const S3RVER_CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' };
-
-interface S3rverInstance {
-  run(): Promise<unknown>;
-  close(): Promise<void>;
-}
-type S3rverConstructor = new (options: Record<string, unknown>) => S3rverInstance;
-
-/** s3rver ships no type declarations, so it is loaded untyped and narrowed here. */
-function loadS3rver(): S3rverConstructor {
-  const loaded: unknown = createRequire(__filename)('s3rver');
-  if (typeof loaded !== 'function') throw new Error('s3rver did not export a constructor');
-  return loaded as S3rverConstructor;
-}
-
-function portOf(address: unknown): number {
-  if (typeof address === 'object' && address !== null && 'port' in address && typeof address.port === 'number') {
-    return address.port;
-  }
-  throw new Error('expected a TCP address');
-}
 
 async function closedPort(): Promise<number> {
   const server = createServer();
@@ -50,19 +30,12 @@ function scratchDir(label: string): string {
   return dir;
 }
 
-let s3rver: S3rverInstance;
+let s3rver: RunningS3rver;
 let s3Endpoint: string;
 
 beforeAll(async () => {
-  const S3rver = loadS3rver();
-  s3rver = new S3rver({
-    address: '127.0.0.1',
-    port: 0,
-    silent: true,
-    directory: scratchDir('s3rver'),
-    configureBuckets: [{ name: BUCKET, configs: [] }],
-  });
-  s3Endpoint = `http://127.0.0.1:${portOf(await s3rver.run())}`;
+  s3rver = await startS3rver(BUCKET);
+  s3Endpoint = s3rver.endpoint;
 });
 
 afterAll(async () => {
