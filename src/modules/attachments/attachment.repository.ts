@@ -1,17 +1,8 @@
 import { PersistenceKit, TenantScopedRepository } from '../../platform/persistence/tenant-scoped.repository';
 import { AttachmentRecord, AttachmentStatus, attachmentTable } from './attachment.table';
 
-export interface NewAttachment {
-  id: string;
-  tenantId: string;
-  conversationId: string;
-  uploaderId: string;
-  fileName: string;
-  contentType: string;
-  size: number;
-  objectKey: string;
-  uploadExpiresAt: Date;
-}
+export type NewAttachment = Pick<AttachmentRecord,
+  'id' | 'tenantId' | 'conversationId' | 'uploaderId' | 'fileName' | 'contentType' | 'size' | 'objectKey' | 'uploadExpiresAt'>;
 
 /** What access checks, completion and transfers need: plain columns only, so reading it opens no PHI. */
 export type AttachmentState = Pick<AttachmentRecord,

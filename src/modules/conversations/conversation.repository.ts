@@ -1,14 +1,7 @@
 import { Counter, PersistenceKit, TenantScopedRepository } from '../../platform/persistence/tenant-scoped.repository';
-import { conversationChannel, ConversationRecord, conversationTable, ConversationType, MemberRecord, MemberRole, memberTable } from './conversation.table';
+import { conversationChannel, ConversationRecord, conversationTable, MemberRecord, MemberRole, memberTable } from './conversation.table';
 
-export interface NewConversation {
-  id: string;
-  tenantId: string;
-  type: ConversationType;
-  title: string | null;
-  directPair: string | null;
-  createdBy: string;
-}
+export type NewConversation = Pick<ConversationRecord, 'id' | 'tenantId' | 'type' | 'title' | 'directPair' | 'createdBy'>;
 
 /** One conversation of the caller's list, with the caller's own read pointer. */
 export interface ConversationActivity {

@@ -188,8 +188,7 @@ export abstract class TenantScopedRepository<R extends StoredRecord> {
       );
       if (rows.length === 0) return null;
       await writeSearchTokens(tx, tenantId, id, searchTokens, false);
-      await this.kit.audit.recordInTransaction(tx, audit);
-      if (options.outbox) await appendOutboxEvent(tx, options.outbox);
+      await this.recordWrite(tx, audit, options.outbox);
       return this.withPlaintext(rows[0], record);
     });
   }
@@ -212,13 +211,24 @@ export abstract class TenantScopedRepository<R extends StoredRecord> {
   }
 
   private creationAudit(id: string, options: AuditOptions): AuditEventInput {
+    return this.writeAudit('create', [id], options);
+  }
+
+  /** The audit event of a write of these rows: `<resource>.<verb>` unless the caller names the action. */
+  private writeAudit(verb: 'create' | 'update' | 'delete', ids: readonly string[], options: AuditOptions, details: AuditDetails = {}): AuditEventInput {
     return {
-      action: options.auditAction ?? `${this.definition.resourceType}.create`,
+      action: options.auditAction ?? `${this.definition.resourceType}.${verb}`,
       outcome: 'success',
       resourceType: this.definition.resourceType,
-      resourceId: id,
-      details: options.auditDetails,
+      resourceId: ids.length === 1 ? ids[0] : undefined,
+      details: { ...details, ...options.auditDetails },
     };
+  }
+
+  /** A write's evidence, in its transaction: the audit event, then the realtime announcement if there is one. */
+  private async recordWrite(tx: TenantTx, audit: AuditEventInput, outbox?: OutboxEvent): Promise<void> {
+    await this.kit.audit.recordInTransaction(tx, audit);
+    if (outbox) await appendOutboxEvent(tx, outbox);
   }
 
   /**
@@ -273,14 +283,7 @@ export abstract class TenantScopedRepository<R extends StoredRecord> {
       );
       if (rows.length === 0) return null;
       await writeSearchTokens(tx, tenantId, ref.id, searchTokens, true);
-      await this.kit.audit.recordInTransaction(tx, {
-        action: options.auditAction ?? `${this.definition.resourceType}.update`,
-        outcome: 'success',
-        resourceType: this.definition.resourceType,
-        resourceId: ref.id,
-        details: { fields: Object.keys(changes).sort(), ...options.auditDetails },
-      });
-      if (options.outbox) await appendOutboxEvent(tx, options.outbox);
+      await this.recordWrite(tx, this.writeAudit('update', [ref.id], options, { fields: Object.keys(changes).sort() }), options.outbox);
       return this.fromRow(tenantId, rows[0], this.keys()) as Promise<R>;
     });
   }
@@ -315,14 +318,7 @@ export abstract class TenantScopedRepository<R extends StoredRecord> {
       const records = await Promise.all(rows.map((row) => this.fromRow(tenantId, row, returning)));
       const ids = records.map((record) => String(record.id));
       if (ids.length > 0) {
-        await this.kit.audit.recordInTransaction(tx, {
-          action: options.auditAction ?? `${this.definition.resourceType}.update`,
-          outcome: 'success',
-          resourceType: this.definition.resourceType,
-          resourceId: ids.length === 1 ? ids[0] : undefined,
-          details: { fields: Object.keys(changes).sort(), count: ids.length, ids: ids.slice(0, 100), ...options.auditDetails },
-        });
-        if (options.outbox) await appendOutboxEvent(tx, options.outbox);
+        await this.recordWrite(tx, this.writeAudit('update', ids, options, { fields: Object.keys(changes).sort(), ...rowsNamed(ids) }), options.outbox);
       }
       return records as Pick<R, K | 'id'>[];
     });
@@ -337,14 +333,7 @@ export abstract class TenantScopedRepository<R extends StoredRecord> {
         [tenantId, ref.id],
       );
       if (rowCount === 0) return false;
-      await this.kit.audit.recordInTransaction(tx, {
-        action: options.auditAction ?? `${this.definition.resourceType}.delete`,
-        outcome: 'success',
-        resourceType: this.definition.resourceType,
-        resourceId: ref.id,
-        details: options.auditDetails,
-      });
-      if (options.outbox) await appendOutboxEvent(tx, options.outbox);
+      await this.recordWrite(tx, this.writeAudit('delete', [ref.id], options), options.outbox);
       return true;
     });
   }
@@ -356,16 +345,7 @@ export abstract class TenantScopedRepository<R extends StoredRecord> {
       const { clause, params } = await this.whereClause(where);
       const { rows } = await tx.query<DbRow>(`DELETE FROM ${this.definition.table} WHERE ${clause.join(' AND ')} RETURNING ${this.columnOf('id')}`, params);
       const ids = rows.map((row) => String(row[this.columnOf('id')]));
-      if (ids.length > 0) {
-        await this.kit.audit.recordInTransaction(tx, {
-          action: options.auditAction ?? `${this.definition.resourceType}.delete`,
-          outcome: 'success',
-          resourceType: this.definition.resourceType,
-          resourceId: ids.length === 1 ? ids[0] : undefined,
-          details: { count: ids.length, ids: ids.slice(0, 100), ...options.auditDetails },
-        });
-        if (options.outbox) await appendOutboxEvent(tx, options.outbox);
-      }
+      if (ids.length > 0) await this.recordWrite(tx, this.writeAudit('delete', ids, options, rowsNamed(ids)), options.outbox);
       return ids;
     });
   }
@@ -568,6 +548,11 @@ export abstract class TenantScopedRepository<R extends StoredRecord> {
     }
     return record as R;
   }
+}
+
+/** How a multi-row write names its rows in the audit event (the first hundred ids). */
+function rowsNamed(ids: readonly string[]): AuditDetails {
+  return { count: ids.length, ids: ids.slice(0, 100) };
 }
 
 function existsClause(row: ExistingRow, tenantId: string, statement: StatementBuilder): string {
