@@ -63,7 +63,7 @@ export function decodeActivityCursor(cursor: string): { lastActivityAt: Date; id
 }
 
 /**
- * Conversations and their members. A caller sees only conversations it belongs to: any other id, in this tenant
+ * Conversations and their members. A caller sees only conversations it belongs to; every other id, in this tenant
  * or another, answers 404 exactly as a missing one does.
  */
 export class ConversationsService {
