@@ -88,7 +88,7 @@ export class AttachmentsService {
 
   async create(principal: Principal, request: NewAttachmentRequest): Promise<CreatedAttachment> {
     const { tenantId, userId } = principal;
-    if (!(await this.members.membership(tenantId, request.conversationId, userId))) throw new NotFoundError('conversation');
+    await this.members.requireMember(tenantId, request.conversationId, userId);
     if (declaredFamily(request.contentType) === null) {
       throw new AppError(ErrorCode.ATTACHMENT_TYPE_MISMATCH, 422, 'This type of file cannot be attached.', { reason: 'unsupported_type', accepted: ACCEPTED_TYPES });
     }
@@ -272,7 +272,7 @@ export class AttachmentsService {
   private async accessible(principal: Principal, id: string): Promise<AttachmentState> {
     const attachment = await this.attachments.state(principal.tenantId, id);
     if (!attachment) throw new NotFoundError('attachment');
-    if (!(await this.members.membership(principal.tenantId, attachment.conversationId, principal.userId))) throw new NotFoundError('attachment');
+    await this.members.requireMember(principal.tenantId, attachment.conversationId, principal.userId, 'attachment');
     return attachment;
   }
 

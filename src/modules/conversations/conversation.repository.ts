@@ -1,3 +1,4 @@
+import { NotFoundError } from '../../platform/http/app-error';
 import { Counter, PersistenceKit, TenantScopedRepository } from '../../platform/persistence/tenant-scoped.repository';
 import { conversationChannel, ConversationRecord, conversationTable, MemberRecord, MemberRole, memberTable } from './conversation.table';
 
@@ -107,6 +108,16 @@ export class MemberRepository extends TenantScopedRepository<MemberRecord> {
     });
   }
 
+  /**
+   * The user's role in the conversation. A user who is not a member gets 404, whether or not the conversation exists
+   * (in this tenant or another): `resource` names what the caller asked for.
+   */
+  async requireMember(tenantId: string, conversationId: string, userId: string, resource = 'conversation'): Promise<MemberRole> {
+    const member = await this.membership(tenantId, conversationId, userId);
+    if (!member) throw new NotFoundError(resource);
+    return member.role;
+  }
+
   async membership(tenantId: string, conversationId: string, userId: string): Promise<Pick<MemberRecord, 'id' | 'role' | 'readSeq'> | null> {
     const [member] = await this.findColumns({ tenantId, conversationId, userId }, ['role', 'readSeq']);
     return member ?? null;
@@ -118,12 +129,6 @@ export class MemberRepository extends TenantScopedRepository<MemberRecord> {
 
   list(tenantId: string, conversationId: string): Promise<Pick<MemberRecord, 'id' | 'userId' | 'role' | 'readSeq'>[]> {
     return this.findColumns({ tenantId, conversationId }, ['userId', 'role', 'readSeq'], { orderBy: { joinedAt: 'asc', id: 'asc' } });
-  }
-
-  async count(tenantId: string, conversationId: string): Promise<number> {
-    const [row] = await this.selectPlain<{ count: number }>(tenantId,
-      'SELECT count(*)::int AS count FROM conversation_member WHERE tenant_id = $1 AND conversation_id = $2', [tenantId, conversationId]);
-    return row.count;
   }
 
   async remove(tenantId: string, conversationId: string, member: Pick<MemberRecord, 'id' | 'userId'>): Promise<boolean> {

@@ -176,10 +176,8 @@ export class ConversationsService {
   }
 
   /** The caller's role in the conversation; 404 when it is not a member (whether or not the conversation exists). */
-  async requireMember(principal: Principal, conversationId: string): Promise<MemberRole> {
-    const member = await this.members.membership(principal.tenantId, conversationId, principal.userId);
-    if (!member) throw new NotFoundError('conversation');
-    return member.role;
+  private requireMember(principal: Principal, conversationId: string): Promise<MemberRole> {
+    return this.members.requireMember(principal.tenantId, conversationId, principal.userId);
   }
 
   private async requireGroup(principal: Principal, id: string, role?: MemberRole): Promise<MemberRole> {

@@ -217,7 +217,7 @@ export class MessagesService {
   }
 
   private async requireMember(principal: Principal, conversationId: string): Promise<void> {
-    if (!(await this.members.membership(principal.tenantId, conversationId, principal.userId))) throw new NotFoundError('conversation');
+    await this.members.requireMember(principal.tenantId, conversationId, principal.userId);
   }
 
   private async idempotencyClaim(principal: Principal, conversationId: string, request: SendRequest, key: string, messageId: string) {

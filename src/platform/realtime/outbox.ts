@@ -17,7 +17,7 @@ const PAYLOAD_STRING = /^[A-Za-z0-9_.:+-]{0,128}$/;
 
 export class InvalidOutboxEventError extends Error {}
 
-export function assertPhiFreeOutboxEvent(event: OutboxEvent): void {
+function assertPhiFreeOutboxEvent(event: OutboxEvent): void {
   if (!EVENT_TYPE.test(event.eventType)) throw new InvalidOutboxEventError(`invalid outbox event type ${event.eventType}`);
   for (const [key, value] of Object.entries(event.payload)) {
     if (typeof value === 'string' && !PAYLOAD_STRING.test(value)) throw new InvalidOutboxEventError(`outbox payload ${key} is not an id or code`);
