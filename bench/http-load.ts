@@ -422,7 +422,9 @@ function optionalEnv(name: string): string | undefined {
 }
 
 /** Settings passed through from the environment to loadConfig, so the app runs as it would be configured. */
-const PASSED_THROUGH_SETTINGS = ['DATABASE_POOL_SIZE', 'AUDIT_BATCH_WINDOW_MS', 'SESSION_CHECK_CACHE_MS', 'REDIS_URL'] as const;
+const PASSED_THROUGH_SETTINGS = [
+  'DATABASE_POOL_SIZE', 'AUDIT_BATCH_WINDOW_MS', 'SESSION_CHECK_CACHE_MS', 'REDIS_URL', 'DATA_KEY_CACHE_MAX_AGE_MS', 'DATA_KEY_CACHE_MAX_USES',
+] as const;
 
 /**
  * A fresh database sc_bench_<pid> on BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/postgres),

@@ -20,6 +20,10 @@
  * The two alternate round by round (median round reported). Then the paced runs: BENCH_PACED_RATE requests/s
  *                offered, evenly spaced whether or not earlier ones were answered (open loop, node:http in the
  *                worker, at most BENCH_CONNECTIONS sockets); the round with the median p99 is reported.
+ * Soak:          HTTP send at saturation for BENCH_SOAK_SECONDS in consecutive windows of BENCH_SOAK_WINDOW_SECONDS,
+ *                printing each window's rate and the tenant data-key loads it saw. Run with a short key age
+ *                (DATA_KEY_CACHE_MAX_AGE_MS=10000) to see keys retire under load: no window may fall below half the
+ *                median window (issue 19: a key load must never stall the pool).
  * Afterwards the database is checked: every conversation's seqs are 1..last_seq without a gap, and the messages,
  * their audit and outbox events number exactly the 201s answered (and the ceiling's committed transactions).
  *
@@ -30,14 +34,15 @@
  *   BENCH_SECONDS           seconds per measurement (default 8); BENCH_ROUNDS rounds of each kind (default 3);
  *                           BENCH_WARMUP_SECONDS (default 3)
  *   BENCH_DATABASE_URL      server for the fresh database sc_bench_send_<pid> (dropped at the end, also on failure).
- *   DATABASE_POOL_SIZE, AUDIT_BATCH_WINDOW_MS, SESSION_CHECK_CACHE_MS, REDIS_URL   passed to the app's config;
- *                           DATABASE_POOL_SIZE also sizes the ceiling's pool.
+ *   BENCH_SOAK_SECONDS      length of the soak (default 60); BENCH_SOAK_WINDOW_SECONDS its windows (default 5)
+ *   DATABASE_POOL_SIZE, AUDIT_BATCH_WINDOW_MS, SESSION_CHECK_CACHE_MS, REDIS_URL, DATA_KEY_CACHE_MAX_AGE_MS,
+ *   DATA_KEY_CACHE_MAX_USES passed to the app's config; DATABASE_POOL_SIZE also sizes the ceiling's pool.
  */
 import { createSecretKey, randomBytes, randomUUID } from 'node:crypto';
 import { cpus } from 'node:os';
 import { Pool } from 'pg';
 import { seal } from '../src/platform/crypto/field-cipher';
-import { formatInt, positiveNumberFromEnv, round, table, Verdict } from './bench-support';
+import { formatInt, median, positiveNumberFromEnv, round, table, Verdict } from './bench-support';
 import {
   assertRunClean, BenchApp, describeRound, figures, HttpCall, HttpLoadGenerator, interleave, machineLoad, medianRate, roundsSettingsFromEnv,
   runClosedLoop, RunResult, Side, startBenchApp, stopOnSignals, summaryTable,
@@ -266,6 +271,39 @@ function medianP99Round(rounds: readonly RunResult[]): RunResult {
   return byP99[Math.floor((byP99.length - 1) / 2)];
 }
 
+interface SoakWindow {
+  perSec: number;
+  failed: number;
+  keyLoads: number;
+}
+
+interface Soak {
+  windows: SoakWindow[];
+  medianPerSec: number;
+  minPerSec: number;
+  keyLoads: number;
+  verdict: Verdict;
+}
+
+/** Saturation in back-to-back windows: a stall (every connection waiting) shows as a window far below the others. */
+async function soak(send: (seconds: number) => Promise<RunResult>, keyLoads: () => number, seconds: number, windowSeconds: number): Promise<Soak> {
+  const windows: SoakWindow[] = [];
+  const loadsAtStart = keyLoads();
+  for (let elapsed = 0; elapsed < seconds; elapsed += windowSeconds) {
+    const loadsBefore = keyLoads();
+    const result = await send(Math.min(windowSeconds, seconds - elapsed));
+    const window = { perSec: result.perSec, failed: result.failed, keyLoads: keyLoads() - loadsBefore };
+    windows.push(window);
+    console.log(`soak ${String(elapsed).padStart(3)}-${String(elapsed + windowSeconds).padEnd(3)} s  ${formatInt(window.perSec).padStart(6)} msg/s  `
+      + `failed ${window.failed}  key loads ${window.keyLoads}`);
+  }
+  const rates = windows.map((window) => window.perSec);
+  const medianPerSec = median(rates);
+  const minPerSec = Math.min(...rates);
+  const clean = windows.every((window) => window.failed === 0);
+  return { windows, medianPerSec, minPerSec, keyLoads: keyLoads() - loadsAtStart, verdict: clean && minPerSec >= medianPerSec / 2 ? 'PASS' : 'BELOW' };
+}
+
 function matchWord(matches: boolean): string {
   return matches ? 'MATCH' : 'MISMATCH';
 }
@@ -275,6 +313,8 @@ async function main(): Promise<void> {
   const conversations = Math.round(positiveNumberFromEnv('BENCH_CONVERSATIONS', 10));
   const pacedRate = positiveNumberFromEnv('BENCH_PACED_RATE', 1000);
   const settings = roundsSettingsFromEnv({ warmupSeconds: 3, seconds: 8, rounds: 3 });
+  const soakSeconds = positiveNumberFromEnv('BENCH_SOAK_SECONDS', 60);
+  const soakWindowSeconds = positiveNumberFromEnv('BENCH_SOAK_WINDOW_SECONDS', 5);
   if (conversations > connections) throw new Error('BENCH_CONVERSATIONS must not exceed BENCH_CONNECTIONS: every conversation needs a sender');
   let bench: BenchApp | undefined;
   let load: HttpLoadGenerator | undefined;
@@ -352,6 +392,9 @@ async function main(): Promise<void> {
       pacedRounds.push(result);
       onRound(paced, roundNumber, result);
     }
+    console.log(`soak: ${formatInt(soakSeconds)} s of HTTP send at saturation in ${soakWindowSeconds} s windows, `
+      + `DATA_KEY_CACHE_MAX_AGE_MS=${config.DATA_KEY_CACHE_MAX_AGE_MS}, DATA_KEY_CACHE_MAX_USES=${config.DATA_KEY_CACHE_MAX_USES}`);
+    const soaked = await soak(send.run, () => bench?.platform.keys.loads ?? 0, soakSeconds, soakWindowSeconds);
     console.log(`after: ${machineLoad()}`);
 
     const sendRate = medianRate(outcome.subject);
@@ -376,6 +419,8 @@ async function main(): Promise<void> {
       ['HTTP msg/s at saturation', formatInt(sendRate), `>= ${formatInt(TARGET_MESSAGES_PER_SEC)}`, verdicts.rate],
       ['HTTP / raw ceiling', ratio.toFixed(2), `>= ${TARGET_RATIO.toFixed(2)}`, verdicts.ratio],
       [`p99 at ${formatInt(pacedRate)} msg/s offered`, `${pacedMedian.p99Ms.toFixed(2)} ms`, `<= ${TARGET_PACED_P99_MS} ms`, verdicts.pacedP99],
+      [`soak: slowest of ${soaked.windows.length} windows (${formatInt(soaked.keyLoads)} key loads)`, `${formatInt(soaked.minPerSec)} msg/s`,
+        `>= ${formatInt(soaked.medianPerSec / 2)} (median / 2)`, soaked.verdict],
     ]));
 
     const sent = await checkConversations(bench, clinic.sendConversations);
@@ -411,6 +456,8 @@ async function main(): Promise<void> {
       pacedRate,
       paced: figures(pacedMedian),
       pacedP99Rounds: pacedRounds.map((r) => round(r.p99Ms, 3)),
+      soak: { windowSeconds: soakWindowSeconds, perSec: soaked.windows.map((w) => Math.round(w.perSec)), keyLoads: soaked.windows.map((w) => w.keyLoads),
+        medianPerSec: Math.round(soaked.medianPerSec), minPerSec: Math.round(soaked.minPerSec), verdict: soaked.verdict },
       targets: { messagesPerSec: TARGET_MESSAGES_PER_SEC, ratio: TARGET_RATIO, pacedP99Ms: TARGET_PACED_P99_MS },
       verdicts,
       answered201,

@@ -43,6 +43,14 @@ export class AppConfig {
   @Transform(toInteger) @IsInt() @Min(1) @Max(200)
   DATABASE_POOL_SIZE = 20;
 
+  /** Connections reserved for loading tenant data keys, beside the request pool (never taken from it). */
+  @Transform(toInteger) @IsInt() @Min(1) @Max(20)
+  DATABASE_KEY_POOL_SIZE = 2;
+
+  /** A request that finds no free connection within this time answers 503 DEPENDENCY_UNAVAILABLE with Retry-After. */
+  @Transform(toInteger) @IsInt() @Min(100) @Max(60_000)
+  DATABASE_ACQUIRE_TIMEOUT_MS = 5_000;
+
   @Transform(toBoolean) @IsBoolean()
   MIGRATIONS_RUN = true;
 

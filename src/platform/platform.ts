@@ -16,7 +16,7 @@ import { LocalKeyringKeyProvider } from './crypto/local-keyring.key-provider';
 import { TenantKeys, VersionedKey } from './crypto/tenant-keys';
 import { createDataSources, DataSources, destroyDataSources, initializeDataSources } from './database/data-sources';
 import { startEmbeddedPostgres } from './database/embedded-postgres';
-import { TenantTransactions } from './database/tenant-transactions';
+import { poolOf, poolStats, TenantTransactions } from './database/tenant-transactions';
 import { HealthIndicator } from './observability/health-indicator';
 import { PersistenceKit } from './persistence/tenant-scoped.repository';
 import { RateLimiters } from './rate-limit/rate-limiters';
@@ -86,15 +86,19 @@ export async function createPlatform(config: AppConfig, logger: PinoLogger, over
       closers.push(embedded.stop);
       databaseUrl = embedded.url;
     }
-    const dataSources = createDataSources(databaseUrl, config.DATABASE_POOL_SIZE);
+    const dataSources = createDataSources(databaseUrl, {
+      app: config.DATABASE_POOL_SIZE,
+      keys: config.DATABASE_KEY_POOL_SIZE,
+      acquireTimeoutMs: config.DATABASE_ACQUIRE_TIMEOUT_MS,
+    });
     closers.push(() => destroyDataSources(dataSources));
     await initializeDataSources(dataSources, config.MIGRATIONS_RUN);
 
-    const transactions = new TenantTransactions(dataSources.app);
+    const transactions = TenantTransactions.over(dataSources.app);
     const keyProvider = overrides.keyProvider ?? (config.KMS_KEY_ID
       ? AwsKmsKeyProvider.create({ keyId: config.KMS_KEY_ID, region: config.AWS_REGION, endpoint: config.KMS_ENDPOINT })
       : new LocalKeyringKeyProvider(join(dataDir, 'keyring', 'master.key')));
-    const keys = new TenantKeys(transactions, keyProvider, new DataKeyCache<VersionedKey>({
+    const keys = new TenantKeys(TenantTransactions.over(dataSources.keys), keyProvider, new DataKeyCache<VersionedKey>({
       maxAgeMs: config.DATA_KEY_CACHE_MAX_AGE_MS,
       maxUses: config.DATA_KEY_CACHE_MAX_USES,
       maxEntries: config.DATA_KEY_CACHE_MAX_ENTRIES,
@@ -120,7 +124,11 @@ export async function createPlatform(config: AppConfig, logger: PinoLogger, over
 
     const databaseBackend = config.DATABASE_URL ? 'postgres' : 'embedded-postgres';
     const healthIndicators: HealthIndicator[] = [
-      { component: 'database', check: async () => { await dataSources.app.query('SELECT 1'); return { backend: databaseBackend }; } },
+      {
+        component: 'database',
+        check: async () => { await dataSources.app.query('SELECT 1'); return { backend: databaseBackend }; },
+        details: () => ({ pool: transactions.stats, keyPool: poolStats(poolOf(dataSources.keys)) }),
+      },
       { component: 'keys', check: async () => { await keyProvider.ping(); return { backend: keyProvider.backend }; } },
       { component: 'cache', check: async () => { await cache.ping(); return { backend: cache.backend }; } },
       { component: 'storage', check: async () => { await objectStore.ping(); return { backend: objectStore.backend }; } },

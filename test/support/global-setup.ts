@@ -83,7 +83,7 @@ export default async function globalSetup(): Promise<void> {
   } finally {
     await admin.end();
   }
-  const sources = createDataSources(databaseUrl(server, templateDatabase), 1);
+  const sources = createDataSources(databaseUrl(server, templateDatabase), { app: 1, keys: 1, acquireTimeoutMs: 10_000 });
   try {
     await initializeDataSources(sources, true);
   } finally {

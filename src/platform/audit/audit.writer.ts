@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { currentContext } from '../context/request-context';
@@ -44,6 +45,11 @@ export class AuditWriter {
   private queue: Waiter[] = [];
   private batchesInFlight = 0;
   private flushScheduled = false;
+  /**
+   * A batch serves every caller, so it runs in no caller's async context: not in a request's, and not inside a
+   * caller's open transaction, where taking a connection would be refused as a nested acquisition.
+   */
+  private readonly outsideAnyCaller = AsyncLocalStorage.snapshot();
 
   constructor(
     private readonly keys: TenantKeys,
@@ -110,10 +116,10 @@ export class AuditWriter {
   private scheduleFlush(): void {
     if (this.flushScheduled || this.batchesInFlight >= this.options.maxConcurrentBatches) return;
     this.flushScheduled = true;
-    const flush = (): void => {
+    const flush = (): void => this.outsideAnyCaller(() => {
       this.flushScheduled = false;
       void this.flush();
-    };
+    });
     if (this.options.batchWindowMs > 0) setTimeout(flush, this.options.batchWindowMs);
     else setImmediate(flush);
   }

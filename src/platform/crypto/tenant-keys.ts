@@ -21,6 +21,9 @@ interface TenantKeyRow {
 /**
  * Each tenant's data keys, one per purpose and version, stored wrapped in tenant_key and opened through the
  * KeyProvider only on a cache miss. New writes use the newest version; older versions stay readable.
+ *
+ * `transactions` must run on a pool of its own, never the one requests hold their transactions on: a request
+ * that needs a key while holding a connection must never wait for a connection of the same pool (issue 19).
  */
 export class TenantKeys {
   constructor(
@@ -31,7 +34,12 @@ export class TenantKeys {
 
   /** The key new values are sealed with, created on first use. */
   current(tenantId: string, purpose: KeyPurpose): Promise<VersionedKey> {
-    return this.cache.use(`${tenantId}:${purpose}:current`, () => this.loadCurrent(tenantId, purpose));
+    return this.cache.use(currentKey(tenantId, purpose), () => this.loadCurrent(tenantId, purpose));
+  }
+
+  /** Key loads so far (cold misses, retirements, refreshes ahead), for the benchmarks and metrics. */
+  get loads(): number {
+    return this.cache.stats.loads;
   }
 
   /** The key a stored value names by version. */
@@ -51,11 +59,18 @@ export class TenantKeys {
       );
       return rows[0].version;
     });
-    this.cache.evict(`${tenantId}:${purpose}:current`);
+    this.cache.evict(currentKey(tenantId, purpose));
     return version;
   }
 
+  /** The current key is also its own version: stored under both names, it is opened once. */
   private async loadCurrent(tenantId: string, purpose: KeyPurpose): Promise<VersionedKey> {
+    const current = await this.loadOrCreateCurrent(tenantId, purpose);
+    this.cache.prime(`${tenantId}:${purpose}:v${current.version}`, current);
+    return current;
+  }
+
+  private async loadOrCreateCurrent(tenantId: string, purpose: KeyPurpose): Promise<VersionedKey> {
     const existing = await this.transactions.runDetached(tenantId, (tx) => latest(tx, tenantId, purpose));
     if (existing) return this.unwrap(tenantId, existing);
 
@@ -91,6 +106,10 @@ export class TenantKeys {
     const plaintext = await this.provider.unwrapDataKey(tenantId, row.wrapped_key, row.key_ref);
     return { version: row.version, key: toKeyObject(plaintext) };
   }
+}
+
+function currentKey(tenantId: string, purpose: KeyPurpose): string {
+  return `${tenantId}:${purpose}:current`;
 }
 
 /** The KeyObject holds its own copy; the buffer is wiped so the key lives in one place only. */

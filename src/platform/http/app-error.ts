@@ -20,6 +20,9 @@ export class AppError extends Error {
   }
 }
 
+/** Seconds a client waits before retrying a 503: outages of a dependency are expected to be brief. */
+const DEPENDENCY_RETRY_AFTER_SECONDS = 1;
+
 export class NotFoundError extends AppError {
   constructor(resource = 'resource') {
     super(ErrorCode.NOT_FOUND, 404, `The ${resource} does not exist.`);
@@ -34,13 +37,17 @@ export class KeyServiceUnavailableError extends AppError {
 
 export class AuditUnavailableError extends AppError {
   constructor() {
-    super(ErrorCode.AUDIT_UNAVAILABLE, 503, 'The audit trail could not be written, so the request was not completed.');
+    super(ErrorCode.AUDIT_UNAVAILABLE, 503, 'The audit trail could not be written, so the request was not completed.', undefined, {
+      'Retry-After': String(DEPENDENCY_RETRY_AFTER_SECONDS),
+    });
   }
 }
 
 export class DependencyUnavailableError extends AppError {
   constructor(dependency: string) {
-    super(ErrorCode.DEPENDENCY_UNAVAILABLE, 503, `A required service is unavailable: ${dependency}.`, { dependency });
+    super(ErrorCode.DEPENDENCY_UNAVAILABLE, 503, `A required service is unavailable: ${dependency}.`, { dependency }, {
+      'Retry-After': String(DEPENDENCY_RETRY_AFTER_SECONDS),
+    });
   }
 }
 

@@ -51,7 +51,9 @@ export class HttpErrorFilter implements ExceptionFilter {
       return response;
     } catch (auditFailure: unknown) {
       this.logger.error({ err: auditFailure, status: response.status }, 'audit of a failed request was not written');
-      return toErrorResponse(new AuditUnavailableError(), requestId);
+      // A request that already failed on an unavailable service (the database, whose audit table is down with it)
+      // keeps that answer: it names the cause, and nothing was done or disclosed either way.
+      return response.status === 503 ? response : toErrorResponse(new AuditUnavailableError(), requestId);
     }
   }
 

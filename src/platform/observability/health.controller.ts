@@ -3,11 +3,11 @@ import type { FastifyReply } from 'fastify';
 import { AppError } from '../http/app-error';
 import { Public } from '../auth/access.decorators';
 import { SkipHttpAudit } from '../http/skip-http-audit.decorator';
-import { HEALTH_INDICATORS, type HealthIndicator } from './health-indicator';
+import { HEALTH_INDICATORS, type HealthDetails, type HealthIndicator } from './health-indicator';
 
 export const READINESS_CHECK_TIMEOUT_MS = 2000;
 
-export type ComponentHealth = { status: 'up'; backend: string } | { status: 'down'; error: string };
+export type ComponentHealth = ({ status: 'up'; backend: string } | { status: 'down'; error: string }) & { details?: HealthDetails };
 
 export interface ReadinessReport {
   status: 'ok' | 'unavailable';
@@ -29,12 +29,13 @@ export async function checkReadiness(
 ): Promise<ReadinessReport> {
   const results = await Promise.all(
     indicators.map(async (indicator): Promise<[string, ComponentHealth]> => {
+      const details = indicator.details ? { details: indicator.details() } : {};
       try {
         const { backend } = await withTimeout(() => indicator.check(), timeoutMs);
-        return [indicator.component, { status: 'up', backend }];
+        return [indicator.component, { status: 'up', backend, ...details }];
       } catch (error: unknown) {
-        logger.warn({ component: indicator.component, err: error }, 'readiness check failed');
-        return [indicator.component, { status: 'down', error: publicReason(error) }];
+        logger.warn({ component: indicator.component, err: error, ...details }, 'readiness check failed');
+        return [indicator.component, { status: 'down', error: publicReason(error), ...details }];
       }
     }),
   );

@@ -161,14 +161,17 @@ export abstract class TenantScopedRepository<R extends StoredRecord> {
       context.pendingReads.push({ tenantId, action, resourceType: this.definition.resourceType, ids, details: options.auditDetails });
       return;
     }
-    await this.kit.audit.record({
+    const event: AuditEventInput = {
       action,
       outcome: 'success',
       tenantId,
       resourceType: this.definition.resourceType,
       resourceId: ids.length === 1 ? ids[0] : undefined,
       details: { count: ids.length, ids: ids.slice(0, 100), ...options.auditDetails },
-    });
+    };
+    // Inside a caller's transaction the event commits with it: the batch writer would need a second connection.
+    const open = this.kit.transactions.current();
+    await (open ? this.kit.audit.recordInTransaction(open, event) : this.kit.audit.record(event));
   }
 
   protected async insert(values: InsertValues<R>, options?: AuditOptions & { ifAbsent?: false }): Promise<R>;
