@@ -9,12 +9,15 @@ import { ConflictError, SealedDataIntegrityError, TenantScopeViolationError } fr
 import { appendOutboxEvent, OUTBOX_EVENT_COLUMNS, OutboxEvent, outboxRowValues } from '../realtime/outbox';
 import { ColumnSpec, SearchTokenStore, StoredRecord, TableDefinition } from './table-definition';
 
-/** What every repository stands on; one instance per process. */
+/**
+ * What every repository stands on; one instance per process. Each part is typed by what repositories and services
+ * call on it, so a unit test can stand in for the database, the keys and the audit writer.
+ */
 export class PersistenceKit {
   constructor(
-    readonly transactions: TenantTransactions,
-    readonly keys: TenantKeys,
-    readonly audit: AuditWriter,
+    readonly transactions: Pick<TenantTransactions, 'run'>,
+    readonly keys: Pick<TenantKeys, 'current' | 'version'>,
+    readonly audit: Pick<AuditWriter, 'record' | 'recordInTransaction' | 'rowValues'>,
   ) {}
 }
 
