@@ -1,0 +1,175 @@
+import { searchTokenStatements, SqlStatement, Statement, StatementBuilder } from './statement-builder';
+import { TableDefinition } from './table-definition';
+
+interface NoteRecord {
+  id: string;
+  tenantId: string;
+  authorId: string;
+  body: string | null;
+  seq: number;
+  archivedAt: Date | null;
+  updatedAt: Date;
+}
+
+const noteTable: TableDefinition<NoteRecord> = {
+  table: 'note',
+  resourceType: 'note',
+  tenantColumn: 'tenant_id',
+  columns: {
+    id: { column: 'id' },
+    tenantId: { column: 'tenant_id' },
+    authorId: { column: 'author_id' },
+    body: { column: 'body_sealed', sealed: true },
+    seq: { column: 'seq' },
+    archivedAt: { column: 'archived_at' },
+    updatedAt: { column: 'updated_at' },
+  },
+};
+
+const TENANT = '11111111-1111-4111-8111-111111111111';
+const ROW = '22222222-2222-4222-8222-222222222222';
+const ALL_COLUMNS = 'id, tenant_id, author_id, body_sealed, seq, archived_at, updated_at';
+
+const notes = new StatementBuilder(noteTable);
+
+/** The statement with its whitespace collapsed: what the database parses, without the source's indentation. */
+function flat({ text, params }: SqlStatement): { text: string; params: unknown[] } {
+  return { text: text.replace(/\s+/g, ' ').trim(), params };
+}
+
+describe('Statement', () => {
+  it('numbers parameters in the order they are added, across parts', () => {
+    const statement = new Statement();
+    expect(statement.add('a')).toBe('$1');
+    expect(statement.addAll(['b', 'c'])).toBe('$2, $3');
+    expect(statement.with('SELECT $1, $2, $3')).toEqual({ text: 'SELECT $1, $2, $3', params: ['a', 'b', 'c'] });
+  });
+});
+
+describe('StatementBuilder', () => {
+  describe('select', () => {
+    it('puts the tenant predicate first, then filters (null, any of, equal), ranges, order and limit', () => {
+      expect(flat(notes.select(TENANT, {
+        columns: ['id', 'seq'],
+        filters: [{ column: 'archived_at', value: null }, { column: 'author_id', value: ['u1', 'u2'] }, { column: 'id', value: ROW }],
+        range: { seq: { gt: 10, lte: 60, lt: undefined } },
+        orderBy: { seq: 'desc', id: 'asc' },
+        limit: 20.7,
+      }))).toEqual({
+        text: 'SELECT id, seq FROM note WHERE tenant_id = $1 AND archived_at IS NULL AND author_id = ANY($2) AND id = $3 AND seq > $4 AND seq <= $5 '
+          + 'ORDER BY seq DESC, id ASC LIMIT 20',
+        params: [TENANT, ['u1', 'u2'], ROW, 10, 60],
+      });
+    });
+
+    it('locks for update, and never asks for a negative number of rows', () => {
+      expect(flat(notes.select(TENANT, { columns: ['id'], filters: [], limit: -3, forUpdate: true })).text)
+        .toBe('SELECT id FROM note WHERE tenant_id = $1 LIMIT 0 FOR UPDATE');
+    });
+
+    it('matches search tokens in the row\'s own column, or counts them in a side table', () => {
+      const tokens = [Buffer.from('a'), Buffer.from('b')];
+      expect(flat(notes.select(TENANT, { columns: ['id'], filters: [], matching: { store: { column: 'body_tokens' }, tokens } }))).toEqual({
+        text: 'SELECT id FROM note WHERE tenant_id = $1 AND body_tokens @> $2::bytea[]',
+        params: [TENANT, tokens],
+      });
+      expect(flat(notes.select(TENANT, { columns: ['id'], filters: [{ column: 'author_id', value: 'u1' }], matching: { store: { table: 'note_token' }, tokens } }))).toEqual({
+        text: 'SELECT id FROM note WHERE tenant_id = $1 AND author_id = $2 AND id IN (SELECT row_id FROM note_token WHERE tenant_id = $1 AND token = ANY($3::bytea[]) '
+          + 'GROUP BY row_id HAVING count(DISTINCT token) = $4)',
+        params: [TENANT, 'u1', tokens, 2],
+      });
+    });
+
+    it('refuses a range over a sealed column (its order is not stored)', () => {
+      expect(() => notes.select(TENANT, { columns: ['id'], filters: [], range: { body: { gt: 'a' } } })).toThrow('body is sealed: its order is not stored');
+    });
+  });
+
+  describe('insertParts', () => {
+    const values = { columns: ['id', 'tenant_id', 'body_sealed'], params: [ROW, TENANT, Buffer.from('sealed')], searchTokens: [] };
+
+    it('writes the row as `written`, returning every column', () => {
+      const statement = new Statement();
+      const parts = notes.insertParts(statement, TENANT, ROW, values);
+      expect(flat(notes.writtenBy(statement, parts))).toEqual({
+        text: `WITH written AS (INSERT INTO note (id, tenant_id, body_sealed) VALUES ($1, $2, $3) RETURNING ${ALL_COLUMNS}) SELECT * FROM written`,
+        params: values.params,
+      });
+    });
+
+    it('draws a counter of another row of the tenant in the same statement, guarded by a row that must exist', () => {
+      const statement = new Statement();
+      const parts = notes.insertParts(statement, TENANT, ROW, values, {
+        counter: { table: 'notebook', id: 'nb1', column: 'last_seq', set: { touched_at: 'now' }, onlyIfExists: { table: 'notebook_member', where: { notebook_id: 'nb1', user_id: 'u1' } } },
+        into: 'seq',
+      });
+      expect(parts.map((part) => flat({ text: part, params: [] }).text)).toEqual([
+        'drawn AS (UPDATE notebook SET last_seq = last_seq + 1, touched_at = $4 WHERE tenant_id = $8 AND id = $9 '
+          + 'AND EXISTS (SELECT 1 FROM notebook_member WHERE tenant_id = $5 AND notebook_id = $6 AND user_id = $7) RETURNING last_seq AS value)',
+        `written AS (INSERT INTO note (id, tenant_id, body_sealed, seq) SELECT $1, $2, $3, drawn.value FROM drawn RETURNING ${ALL_COLUMNS})`,
+      ]);
+      expect(statement.params).toEqual([...values.params, 'now', TENANT, 'nb1', 'u1', TENANT, 'nb1']);
+    });
+
+    it('adds side-table search tokens that there are, reading the written row', () => {
+      const statement = new Statement();
+      const tokens = [Buffer.from('t')];
+      const parts = notes.insertParts(statement, TENANT, ROW, { ...values, searchTokens: [{ table: 'empty_token', tokens: [] }, { table: 'note_token', tokens }] });
+      expect(flat({ text: parts[1], params: [] }).text)
+        .toBe('tokens_1 AS (INSERT INTO note_token (tenant_id, row_id, token) SELECT $4::uuid, $5::uuid, unnest($6::bytea[]) FROM written ON CONFLICT DO NOTHING)');
+      expect(parts).toHaveLength(2);
+      expect(statement.params.slice(3)).toEqual([TENANT, ROW, tokens]);
+    });
+  });
+
+  it('insertIfAbsent returns no row instead of failing on a taken unique key', () => {
+    expect(flat(notes.insertIfAbsent({ columns: ['id', 'tenant_id'], params: [ROW, TENANT], searchTokens: [] }))).toEqual({
+      text: `INSERT INTO note (id, tenant_id) VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING ${ALL_COLUMNS}`,
+      params: [ROW, TENANT],
+    });
+  });
+
+  describe('updates', () => {
+    it('updateRow addresses one row of the tenant and stamps updated_at when the table has it', () => {
+      expect(flat(notes.updateRow(TENANT, ROW, { columns: ['author_id', 'seq'], params: ['u2', 3], searchTokens: [] }))).toEqual({
+        text: `UPDATE note SET author_id = $3, seq = $4, updated_at = now() WHERE tenant_id = $1 AND id = $2 RETURNING ${ALL_COLUMNS}`,
+        params: [TENANT, ROW, 'u2', 3],
+      });
+    });
+
+    it('updateWhere numbers the filter first, then the new values, and returns the named columns', () => {
+      expect(flat(notes.updateWhere(TENANT, [{ column: 'author_id', value: 'u1' }], { seq: { lt: 5 } }, { columns: ['seq'], params: [5], searchTokens: [] }, ['id', 'seq']))).toEqual({
+        text: 'UPDATE note SET seq = $4, updated_at = now() WHERE tenant_id = $1 AND author_id = $2 AND seq < $3 RETURNING id, seq',
+        params: [TENANT, 'u1', 5, 5],
+      });
+    });
+
+    it('refuses an empty patch', () => {
+      expect(() => notes.updateRow(TENANT, ROW, { columns: [], params: [], searchTokens: [] })).toThrow('update with an empty patch');
+    });
+  });
+
+  it('deletes one row of the tenant, or every matching row returning their ids', () => {
+    expect(flat(notes.deleteRow(TENANT, ROW))).toEqual({ text: 'DELETE FROM note WHERE tenant_id = $1 AND id = $2', params: [TENANT, ROW] });
+    expect(flat(notes.deleteWhere(TENANT, [{ column: 'author_id', value: 'u1' }]))).toEqual({
+      text: 'DELETE FROM note WHERE tenant_id = $1 AND author_id = $2 RETURNING id',
+      params: [TENANT, 'u1'],
+    });
+  });
+});
+
+describe('searchTokenStatements', () => {
+  const tokens = [Buffer.from('t')];
+
+  it('replaces a row\'s side-table tokens: the old ones go, the new ones (if any) come', () => {
+    expect(searchTokenStatements(TENANT, ROW, [{ table: 'note_token', tokens }, { table: 'title_token', tokens: [] }], true).map(flat)).toEqual([
+      { text: 'DELETE FROM note_token WHERE tenant_id = $1 AND row_id = $2', params: [TENANT, ROW] },
+      { text: 'INSERT INTO note_token (tenant_id, row_id, token) SELECT $1, $2, unnest($3::bytea[]) ON CONFLICT DO NOTHING', params: [TENANT, ROW, tokens] },
+      { text: 'DELETE FROM title_token WHERE tenant_id = $1 AND row_id = $2', params: [TENANT, ROW] },
+    ]);
+  });
+
+  it('only adds for a new row', () => {
+    expect(searchTokenStatements(TENANT, ROW, [{ table: 'note_token', tokens }, { table: 'title_token', tokens: [] }], false)).toHaveLength(1);
+  });
+});
