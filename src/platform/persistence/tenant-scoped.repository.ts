@@ -5,14 +5,14 @@ import { currentContext } from '../context/request-context';
 import { TenantKeys } from '../crypto/tenant-keys';
 import { TenantTransactions, TenantTx } from '../database/tenant-transactions';
 import { ConflictError, TenantScopeViolationError } from '../http/app-error';
-import { CounterDraw, ReadOptions, Where } from './query';
+import { Aggregate, AggregateRow, CounterDraw, JoinedRead, Measure, ReadOptions, Where } from './query';
 import { DbRow, RowCodec } from './row-codec';
 import { searchTokenStatements, Statement, StatementBuilder } from './statement-builder';
 import { StoredRecord, TableDefinition } from './table-definition';
 import { AuditOptions, rowsNamed, WriteEvidence } from './write-evidence';
 
 // The vocabulary repositories are written in, where they have always imported it from.
-export type { Bounds, Counter, CounterDraw, ExistingRow, ReadOptions, Where } from './query';
+export type { Aggregate, Bounds, Counter, CounterDraw, ExistingRow, Join, JoinedRead, Measure, ReadOptions, Where } from './query';
 export type { AuditOptions } from './write-evidence';
 
 /**
@@ -249,13 +249,34 @@ export abstract class TenantScopedRepository<R extends StoredRecord> {
   }
 
   /**
-   * Joins and aggregates over plain columns (counts, summaries, membership), run under the tenant's row-level
-   * security. Sealed columns (named `*_sealed`) are refused: PHI is read only through findMany, which opens and audits it.
+   * Rows of this table joined to another table of the same tenant (a list with the caller's membership of each item),
+   * plain columns of both. The tenant columns of both tables are joined and filtered here, and no PHI is read, so it
+   * is not audited as a read.
    */
-  protected async selectPlain<T>(tenantId: string, sql: string, params: readonly unknown[]): Promise<T[]> {
-    if (/_sealed\b/.test(sql)) throw new Error('selectPlain reads plain columns only');
-    const { rows } = await this.kit.transactions.run(this.scopeOf(tenantId), (tx) => tx.query<T>(sql, params));
-    return rows;
+  protected async findJoined<J extends StoredRecord, K extends keyof R & string, JK extends keyof J & string>(
+    where: Where<R>,
+    read: JoinedRead<R, J, K, JK>,
+  ): Promise<(Pick<R, K> & Pick<J, JK>)[]> {
+    const tenantId = this.scopeOf(where.tenantId);
+    return this.kit.transactions.run(tenantId, async (tx) => {
+      const { text, params } = this.statements.joinedSelect(tenantId, await this.codec.filterOf(where), read);
+      return (await tx.query<Pick<R, K> & Pick<J, JK>>(text, params)).rows;
+    });
+  }
+
+  /**
+   * Counts and summaries of this table's rows in groups (optionally over its join with another table of the same
+   * tenant), plain columns only, tenant columns joined and filtered here; reads no PHI, so it is not audited as a read.
+   */
+  protected async aggregate<G extends keyof R & string, M extends Record<string, Measure<R>>, J extends StoredRecord = StoredRecord>(
+    where: Where<R>,
+    query: Aggregate<R, J, G, M>,
+  ): Promise<AggregateRow<R, G, M>[]> {
+    const tenantId = this.scopeOf(where.tenantId);
+    return this.kit.transactions.run(tenantId, async (tx) => {
+      const { text, params } = this.statements.aggregate(tenantId, await this.codec.filterOf(where), query);
+      return (await tx.query<AggregateRow<R, G, M>>(text, params)).rows;
+    });
   }
 
   /** Several statements, one transaction: writes inside commit or roll back together with their audit events. */
