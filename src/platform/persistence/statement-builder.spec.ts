@@ -26,6 +26,30 @@ const noteTable: TableDefinition<NoteRecord> = {
   },
 };
 
+/** Who has read how far in each note: the table notes are joined with. */
+interface ReaderRecord {
+  id: string;
+  tenantId: string;
+  noteId: string;
+  userId: string;
+  readSeq: number;
+  nickname: string;
+}
+
+const readerTable: TableDefinition<ReaderRecord> = {
+  table: 'note_reader',
+  resourceType: 'note_reader',
+  tenantColumn: 'tenant_id',
+  columns: {
+    id: { column: 'id' },
+    tenantId: { column: 'tenant_id' },
+    noteId: { column: 'note_id' },
+    userId: { column: 'user_id' },
+    readSeq: { column: 'read_seq' },
+    nickname: { column: 'nickname_sealed', sealed: true },
+  },
+};
+
 const TENANT = '11111111-1111-4111-8111-111111111111';
 const ROW = '22222222-2222-4222-8222-222222222222';
 const ALL_COLUMNS = 'id, tenant_id, author_id, body_sealed, seq, archived_at, updated_at';
@@ -171,5 +195,89 @@ describe('searchTokenStatements', () => {
 
   it('only adds for a new row', () => {
     expect(searchTokenStatements(TENANT, ROW, [{ table: 'note_token', tokens }, { table: 'title_token', tokens: [] }], false)).toHaveLength(1);
+  });
+});
+
+describe('joinedSelect', () => {
+  const join = { table: readerTable, on: { id: 'noteId' }, where: { userId: 'u1' } } as const;
+
+  it('joins and filters the tenant columns of both tables, and names each column by its property', () => {
+    expect(flat(notes.joinedSelect(TENANT, [{ column: 'archived_at', value: null }], {
+      join, select: ['id', 'seq'], selectJoined: ['readSeq'], orderBy: { seq: 'desc' }, limit: 10,
+    }))).toEqual({
+      text: 'SELECT note.id AS "id", note.seq AS "seq", note_reader.read_seq AS "readSeq" '
+        + 'FROM note JOIN note_reader ON note_reader.tenant_id = note.tenant_id AND note.id = note_reader.note_id '
+        + 'WHERE note.tenant_id = $1 AND note.archived_at IS NULL AND note_reader.tenant_id = $1 AND note_reader.user_id = $2 '
+        + 'ORDER BY note.seq DESC LIMIT 10',
+      params: [TENANT, 'u1'],
+    });
+  });
+
+  it('pages by keyset: one row-value comparison along the order, in its direction', () => {
+    const after = { seq: 7, id: ROW };
+    const page = (direction: 'asc' | 'desc'): string => flat(notes.joinedSelect(TENANT, [], {
+      join, select: ['id'], selectJoined: [], orderBy: { seq: direction, id: direction }, after,
+    })).text;
+    expect(page('desc')).toContain('AND (note.seq, note.id) < ($3, $4) ORDER BY note.seq DESC, note.id DESC');
+    expect(page('asc')).toContain('AND (note.seq, note.id) > ($3, $4) ORDER BY note.seq ASC, note.id ASC');
+  });
+
+  it('refuses a keyset that is not the order, or an order in two directions', () => {
+    const read = { join, select: ['id'] as const, selectJoined: [] };
+    expect(() => notes.joinedSelect(TENANT, [], { ...read, orderBy: { seq: 'desc' }, after: { seq: 7, id: ROW } })).toThrow('after names the same properties as orderBy');
+    expect(() => notes.joinedSelect(TENANT, [], { ...read, after: { seq: 7 } })).toThrow('after names the same properties as orderBy');
+    expect(() => notes.joinedSelect(TENANT, [], { ...read, orderBy: { seq: 'desc', id: 'asc' }, after: { seq: 7, id: ROW } }))
+      .toThrow('keyset pagination orders every property in one direction');
+  });
+
+  it('refuses a property that does not exist, at compile time and at run time', () => {
+    const misnamed = (): SqlStatement => notes.joinedSelect(TENANT, [], {
+      // @ts-expect-error: note_reader has no noteIdx
+      join: { table: readerTable, on: { id: 'noteIdx' } },
+      select: ['id'],
+      selectJoined: [],
+    });
+    expect(misnamed).toThrow('unknown property noteIdx of note_reader');
+  });
+
+  it('refuses sealed columns on either side, a name selected from both tables and a table joined to itself', () => {
+    expect(() => notes.joinedSelect(TENANT, [], { join, select: ['body'], selectJoined: [] })).toThrow('body is sealed: joins and aggregates read plain columns only');
+    expect(() => notes.joinedSelect(TENANT, [], { join, select: ['id'], selectJoined: ['nickname'] })).toThrow('nickname is sealed');
+    expect(() => notes.joinedSelect(TENANT, [], { join: { ...join, where: { nickname: 'Zoë' } }, select: ['id'], selectJoined: [] })).toThrow('nickname is sealed');
+    expect(() => notes.joinedSelect(TENANT, [], { join, select: ['id'], selectJoined: ['id'] })).toThrow('id is selected from both tables');
+    expect(() => notes.joinedSelect(TENANT, [], { join: { table: noteTable, on: { id: 'id' } }, select: ['id'], selectJoined: [] })).toThrow('note cannot be joined to itself');
+  });
+});
+
+describe('aggregate', () => {
+  it('groups this table\'s rows with counts and "any row has" flags, ordered by keys or earliest values', () => {
+    expect(flat(notes.aggregate(TENANT, [{ column: 'id', value: ['n1', 'n2'] }], {
+      groupBy: ['authorId'],
+      measures: { notes: { count: '*' }, mine: { some: 'authorId', equals: 'u1' } },
+      orderBy: [{ earliest: 'seq' }, 'authorId'],
+    }))).toEqual({
+      text: 'SELECT note.author_id AS "authorId", count(*)::int AS "notes", bool_or(note.author_id = $3) AS "mine" FROM note '
+        + 'WHERE note.tenant_id = $1 AND note.id = ANY($2) GROUP BY note.author_id ORDER BY min(note.seq), note.author_id',
+      params: [TENANT, ['n1', 'n2'], 'u1'],
+    });
+  });
+
+  it('counts over a join whose columns compare as well as match', () => {
+    expect(flat(notes.aggregate(TENANT, [], {
+      join: { table: readerTable, on: { id: 'noteId', seq: { gt: 'readSeq' }, authorId: { ne: 'userId' } }, where: { userId: 'u1' } },
+      groupBy: ['id'],
+      measures: { unread: { count: '*' } },
+    }))).toEqual({
+      text: 'SELECT note.id AS "id", count(*)::int AS "unread" FROM note JOIN note_reader ON note_reader.tenant_id = note.tenant_id '
+        + 'AND note.id = note_reader.note_id AND note.seq > note_reader.read_seq AND note.author_id <> note_reader.user_id '
+        + 'WHERE note.tenant_id = $1 AND note_reader.tenant_id = $1 AND note_reader.user_id = $2 GROUP BY note.id',
+      params: [TENANT, 'u1'],
+    });
+  });
+
+  it('refuses a sealed column and a measure named like a group key', () => {
+    expect(() => notes.aggregate(TENANT, [], { groupBy: ['body'], measures: { n: { count: '*' } } })).toThrow('body is sealed');
+    expect(() => notes.aggregate(TENANT, [], { groupBy: ['id'], measures: { n: { some: 'body', equals: 'x' } } })).toThrow('body is sealed');
+    expect(() => notes.aggregate(TENANT, [], { groupBy: ['authorId'], measures: { authorId: { count: '*' } } })).toThrow('authorId is both a group key and a measure');
   });
 });
