@@ -46,7 +46,7 @@ export interface SelectSpec<R> {
  */
 export class StatementBuilder<R extends StoredRecord> {
   /** Every column, in definition order: what a statement returns when it returns whole rows. */
-  readonly rowColumns: string;
+  private readonly rowColumns: string;
 
   constructor(private readonly definition: TableDefinition<R>) {
     this.rowColumns = Object.values<{ column: string }>(definition.columns).map((spec) => spec.column).join(', ');

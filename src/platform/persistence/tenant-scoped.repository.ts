@@ -7,11 +7,11 @@ import { TenantTransactions, TenantTx } from '../database/tenant-transactions';
 import { ConflictError, TenantScopeViolationError } from '../http/app-error';
 import { Aggregate, AggregateRow, CounterDraw, JoinedRead, Measure, ReadOptions, Where } from './query';
 import { DbRow, RowCodec } from './row-codec';
-import { searchTokenStatements, Statement, StatementBuilder } from './statement-builder';
+import { searchTokenStatements, SqlStatement, Statement, StatementBuilder } from './statement-builder';
 import { StoredRecord, TableDefinition } from './table-definition';
 import { AuditOptions, rowsNamed, WriteEvidence } from './write-evidence';
 
-// The vocabulary repositories are written in, where they have always imported it from.
+// Repositories import their vocabulary from here, beside the base class they extend.
 export type { Aggregate, Bounds, Counter, CounterDraw, ExistingRow, Join, JoinedRead, Measure, ReadOptions, Where } from './query';
 export type { AuditOptions } from './write-evidence';
 
@@ -302,7 +302,7 @@ export abstract class TenantScopedRepository<R extends StoredRecord> {
     }
   }
 
-  private async runAll(tx: TenantTx, statements: readonly { text: string; params: unknown[] }[]): Promise<void> {
+  private async runAll(tx: TenantTx, statements: readonly SqlStatement[]): Promise<void> {
     for (const { text, params } of statements) await tx.query(text, params);
   }
 
