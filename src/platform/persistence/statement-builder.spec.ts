@@ -246,6 +246,7 @@ describe('joinedSelect', () => {
     expect(() => notes.joinedSelect(TENANT, [], { join: { ...join, where: { nickname: 'Zoë' } }, select: ['id'], selectJoined: [] })).toThrow('nickname is sealed');
     expect(() => notes.joinedSelect(TENANT, [], { join, select: ['id'], selectJoined: ['id'] })).toThrow('id is selected from both tables');
     expect(() => notes.joinedSelect(TENANT, [], { join: { table: noteTable, on: { id: 'id' } }, select: ['id'], selectJoined: [] })).toThrow('note cannot be joined to itself');
+    expect(() => notes.joinedSelect(TENANT, [], { join: { table: readerTable, on: {} }, select: ['id'], selectJoined: [] })).toThrow('a join of note_reader names the columns it matches on');
   });
 });
 
@@ -275,9 +276,17 @@ describe('aggregate', () => {
     });
   });
 
-  it('refuses a sealed column and a measure named like a group key', () => {
+  it('counts every row of the filter when nothing groups them', () => {
+    expect(flat(notes.aggregate(TENANT, [{ column: 'author_id', value: 'u1' }], { groupBy: [], measures: { notes: { count: '*' } } }))).toEqual({
+      text: 'SELECT count(*)::int AS "notes" FROM note WHERE note.tenant_id = $1 AND note.author_id = $2',
+      params: [TENANT, 'u1'],
+    });
+  });
+
+  it('refuses a sealed column, a measure named like a group key and a measure name that is not an identifier', () => {
     expect(() => notes.aggregate(TENANT, [], { groupBy: ['body'], measures: { n: { count: '*' } } })).toThrow('body is sealed');
     expect(() => notes.aggregate(TENANT, [], { groupBy: ['id'], measures: { n: { some: 'body', equals: 'x' } } })).toThrow('body is sealed');
     expect(() => notes.aggregate(TENANT, [], { groupBy: ['authorId'], measures: { authorId: { count: '*' } } })).toThrow('authorId is both a group key and a measure');
+    expect(() => notes.aggregate(TENANT, [], { groupBy: [], measures: { 'n" FROM tenant --': { count: '*' } } })).toThrow('is not an identifier');
   });
 });

@@ -28,6 +28,8 @@ export class Statement {
 
 const RANGE_OPERATORS: Record<keyof Bounds<unknown>, string> = { gt: '>', gte: '>=', lt: '<', lte: '<=' };
 const COMPARISON_OPERATORS: Record<keyof Comparison<unknown>, string> = { ...RANGE_OPERATORS, ne: '<>' };
+/** Measure names become quoted column aliases: letters, digits and underscores only, so none can close its quotes. */
+const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 export interface SelectSpec<R> {
   columns: readonly (keyof R & string)[];
@@ -158,6 +160,8 @@ export class StatementBuilder<R extends StoredRecord> {
   ): SqlStatement {
     const clash = Object.keys(query.measures).find((name) => (query.groupBy as readonly string[]).includes(name));
     if (clash) throw new Error(`${clash} is both a group key and a measure`);
+    const unquotable = Object.keys(query.measures).find((name) => !IDENTIFIER.test(name));
+    if (unquotable !== undefined) throw new Error(`measure name ${JSON.stringify(unquotable)} is not an identifier`);
     const statement = new Statement();
     const { from, conditions } = this.joinedTo(statement, tenantId, filters, query.join);
     const measures = Object.entries(query.measures).map(([name, measure]) => `${this.measure(statement, measure)} AS "${name}"`);
@@ -176,6 +180,7 @@ export class StatementBuilder<R extends StoredRecord> {
     const conditions = this.where(statement, tenant, filters, undefined, true);
     if (!join) return { from: `FROM ${this.definition.table}`, conditions };
     if (join.table.table === this.definition.table) throw new Error(`${this.definition.table} cannot be joined to itself`);
+    if (Object.keys(join.on).length === 0) throw new Error(`a join of ${join.table.table} names the columns it matches on`);
     const joined = new StatementBuilder(join.table);
     const on = [`${joined.tenantColumn()} = ${this.tenantColumn()}`];
     for (const [key, related] of Object.entries(join.on) as [keyof R & string, (keyof J & string) | Comparison<keyof J & string>][]) {
