@@ -6,6 +6,11 @@ import { TenantScopedRepository } from '../../src/platform/persistence/tenant-sc
 const ROOT = join(__dirname, '..', '..');
 const MODULES = join(ROOT, 'src', 'modules');
 
+/** A call of a connection's query method: SQL written by hand, with its own tenant predicate (or none). */
+function sendsSql(source: string): boolean {
+  return /\.query\s*(<[^>]*>)?\s*\(/.test(source);
+}
+
 function filesUnder(dir: string, suffix: string): string[] {
   return readdirSync(dir, { withFileTypes: true, recursive: true })
     .filter((entry) => entry.isFile() && entry.name.endsWith(suffix))
@@ -35,6 +40,16 @@ describe('the persistence boundary', () => {
     const offenders = filesUnder(MODULES, '.ts').filter((file) =>
       /from ['"](typeorm|pg)(\/[^'"]*)?['"]|require\(['"](typeorm|pg)['"]\)/.test(readFileSync(file, 'utf8')));
     expect(offenders).toEqual([]);
+  });
+
+  it('no file under src/modules sends SQL of its own (reads across tables go through findJoined and aggregate)', () => {
+    expect(filesUnder(MODULES, '.ts').filter((file) => sendsSql(readFileSync(file, 'utf8'))).map((file) => relative(ROOT, file))).toEqual([]);
+  });
+
+  it('the SQL check catches a probe that queries through the transaction', () => {
+    expect(sendsSql("await this.kit.transactions.run(tenantId, (tx) => tx.query<{ n: number }>('SELECT count(*) FROM message'));")).toBe(true);
+    expect(sendsSql('const { rows } = await tx.query(sql, params);')).toBe(true);
+    expect(sendsSql('return this.attachments.content(id, request.query);')).toBe(false);
   });
 
   it('lint refuses a typeorm or pg import inside src/modules', () => {

@@ -1,6 +1,7 @@
-import { openBytes, sealBytes, sealedKeyVersion, SealLocation, SealOpenError } from '../../platform/crypto/field-cipher';
-import { AppError, SealedDataIntegrityError } from '../../platform/http/app-error';
+import { openBytes, sealBytes, SealLocation } from '../../platform/crypto/field-cipher';
+import { AppError } from '../../platform/http/app-error';
 import { ErrorCode } from '../../platform/http/error-codes';
+import { openWithDataKey } from '../../platform/persistence/row-codec';
 import { PersistenceKit } from '../../platform/persistence/tenant-scoped.repository';
 import { ObjectPresigner, ObjectStore } from '../../platform/storage/object-store.port';
 import { StoredObject } from './attachment-types';
@@ -126,14 +127,7 @@ export class SealedLocalAttachmentStorage implements AttachmentStorage {
   async read(attachment: AttachmentObject): Promise<Buffer | null> {
     const envelope = await this.store.get(attachment.objectKey);
     if (!envelope) return null;
-    const location = locationOf(attachment);
-    try {
-      const dataKey = await this.kit.keys.version(attachment.tenantId, 'data', sealedKeyVersion(envelope));
-      return openBytes(dataKey.key, envelope, location);
-    } catch (error) {
-      if (error instanceof SealOpenError) throw new SealedDataIntegrityError({ table: location.table, column: location.column, rowId: location.rowId });
-      throw error;
-    }
+    return openWithDataKey(this.kit.keys, locationOf(attachment), envelope, openBytes);
   }
 
   private async link(claims: LinkClaims): Promise<string> {

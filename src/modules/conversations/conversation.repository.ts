@@ -1,5 +1,6 @@
 import { NotFoundError } from '../../platform/http/app-error';
 import { Counter, PersistenceKit, TenantScopedRepository } from '../../platform/persistence/tenant-scoped.repository';
+import { MessageRecord, messageTable } from '../messages/message.table';
 import { conversationChannel, ConversationRecord, conversationTable, MemberRecord, MemberRole, memberTable } from './conversation.table';
 
 export type NewConversation = Pick<ConversationRecord, 'id' | 'tenantId' | 'type' | 'title' | 'directPair' | 'createdBy'>;
@@ -16,9 +17,31 @@ export interface ActivityCursor {
   id: string;
 }
 
+/**
+ * The unread count reads the messages table: here until it moves to the messages module, where this aggregate
+ * belongs as it is.
+ */
+class UnreadMessages extends TenantScopedRepository<MessageRecord> {
+  constructor(kit: PersistenceKit) {
+    super(messageTable, kit);
+  }
+
+  async counts(tenantId: string, userId: string, conversationIds: readonly string[]): Promise<Map<string, number>> {
+    const rows = await this.aggregate({ tenantId, conversationId: conversationIds }, {
+      join: { table: memberTable, on: { conversationId: 'conversationId', seq: { gt: 'readSeq' }, senderId: { ne: 'userId' } }, where: { userId } },
+      groupBy: ['conversationId'],
+      measures: { unread: { count: '*' } },
+    });
+    return new Map(rows.map((row) => [row.conversationId, row.unread]));
+  }
+}
+
 export class ConversationRepository extends TenantScopedRepository<ConversationRecord> {
+  private readonly unread: UnreadMessages;
+
   constructor(kit: PersistenceKit) {
     super(conversationTable, kit);
+    this.unread = new UnreadMessages(kit);
   }
 
   create(conversation: NewConversation): Promise<ConversationRecord> {
@@ -70,29 +93,23 @@ export class ConversationRepository extends TenantScopedRepository<ConversationR
 
   /** The caller's conversations, most recent activity first (keyset on activity time, then id). */
   activityOf(tenantId: string, userId: string, limit: number, after?: ActivityCursor): Promise<ConversationActivity[]> {
-    const params: unknown[] = [tenantId, userId, limit];
-    let keyset = '';
-    if (after) {
-      params.push(after.lastActivityAt, after.id);
-      keyset = 'AND (c.last_activity_at, c.id) < ($4, $5)';
-    }
-    return this.selectPlain<ConversationActivity>(tenantId, `
-      SELECT c.id, c.last_activity_at AS "lastActivityAt", m.read_seq AS "readSeq"
-      FROM conversation_member m JOIN conversation c ON c.id = m.conversation_id AND c.tenant_id = m.tenant_id
-      WHERE m.tenant_id = $1 AND m.user_id = $2 ${keyset}
-      ORDER BY c.last_activity_at DESC, c.id DESC
-      LIMIT $3`, params);
+    return this.findJoined({ tenantId }, {
+      join: { table: memberTable, on: { id: 'conversationId' }, where: { userId } },
+      select: ['id', 'lastActivityAt'],
+      selectJoined: ['readSeq'],
+      orderBy: { lastActivityAt: 'desc', id: 'desc' },
+      after,
+      limit,
+    });
   }
 
-  /** Messages after each read pointer not sent by the user: counted, never cached, so always exact. */
-  async unreadCounts(tenantId: string, userId: string, pointers: readonly ConversationActivity[]): Promise<Map<string, number>> {
-    if (pointers.length === 0) return new Map();
-    const rows = await this.selectPlain<{ id: string; unread: number }>(tenantId, `
-      SELECT p.id, (SELECT count(*)::int FROM message m
-                    WHERE m.tenant_id = $1 AND m.conversation_id = p.id AND m.seq > p.read_seq AND m.sender_id <> $2) AS unread
-      FROM unnest($3::uuid[], $4::bigint[]) AS p(id, read_seq)`,
-    [tenantId, userId, pointers.map((pointer) => pointer.id), pointers.map((pointer) => pointer.readSeq)]);
-    return new Map(rows.map((row) => [row.id, row.unread]));
+  /**
+   * Per conversation of the list, the messages after the user's read pointer (as it stands when counted) not sent by
+   * the user: counted, never cached, so always exact. Conversations without any are left out.
+   */
+  unreadCounts(tenantId: string, userId: string, pointers: readonly ConversationActivity[]): Promise<Map<string, number>> {
+    if (pointers.length === 0) return Promise.resolve(new Map());
+    return this.unread.counts(tenantId, userId, pointers.map((pointer) => pointer.id));
   }
 }
 

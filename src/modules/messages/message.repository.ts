@@ -163,9 +163,10 @@ export class ReactionRepository extends TenantScopedRepository<ReactionRecord> {
   /** Per message and emoji: how many reacted, and whether the user is one of them. */
   counts(tenantId: string, userId: string, messageIds: readonly string[]): Promise<ReactionCount[]> {
     if (messageIds.length === 0) return Promise.resolve([]);
-    return this.selectPlain<ReactionCount>(tenantId, `
-      SELECT message_id AS "messageId", emoji, count(*)::int AS count, bool_or(user_id = $2) AS mine
-      FROM message_reaction WHERE tenant_id = $1 AND message_id = ANY($3::uuid[])
-      GROUP BY message_id, emoji ORDER BY message_id, min(created_at), emoji`, [tenantId, userId, messageIds]);
+    return this.aggregate({ tenantId, messageId: messageIds }, {
+      groupBy: ['messageId', 'emoji'],
+      measures: { count: { count: '*' }, mine: { some: 'userId', equals: userId } },
+      orderBy: ['messageId', { earliest: 'createdAt' }, 'emoji'],
+    });
   }
 }
