@@ -21,7 +21,7 @@ export type { AuditOptions } from './write-evidence';
  */
 export class PersistenceKit {
   constructor(
-    readonly transactions: Pick<TenantTransactions, 'run'>,
+    readonly transactions: Pick<TenantTransactions, 'run' | 'current'>,
     readonly keys: Pick<TenantKeys, 'current' | 'version'>,
     readonly audit: Pick<AuditWriter, 'record' | 'recordInTransaction' | 'rowValues'>,
   ) {}

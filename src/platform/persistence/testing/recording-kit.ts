@@ -29,18 +29,30 @@ export class RecordingKit {
     const statements = this.statements;
     const audited = this.audited;
     const key = (purpose: KeyPurpose, version: number): VersionedKey => ({ version, key: createSecretKey(Buffer.alloc(32, `${purpose}${version}`)) });
+    let open: TenantTx | undefined;
+    const transaction = (tenantId: string): TenantTx => ({
+      tenantId,
+      query: <R>(sql: string, params: readonly unknown[] = []): Promise<QueryRows<R>> => {
+        const statement = { sql, params };
+        statements.push(statement);
+        const rows = respond(statement) as R[];
+        return Promise.resolve({ rows, rowCount: rows.length });
+      },
+      onCommit: () => undefined,
+    });
     this.kit = new PersistenceKit(
       {
-        run: <T>(tenantId: string, work: (tx: TenantTx) => Promise<T>): Promise<T> => work({
-          tenantId,
-          query: <R>(sql: string, params: readonly unknown[] = []): Promise<QueryRows<R>> => {
-            const statement = { sql, params };
-            statements.push(statement);
-            const rows = respond(statement) as R[];
-            return Promise.resolve({ rows, rowCount: rows.length });
-          },
-          onCommit: () => undefined,
-        }),
+        // Sequential specs only: the open transaction is one field, not an async context.
+        run: async <T>(tenantId: string, work: (tx: TenantTx) => Promise<T>): Promise<T> => {
+          if (open) return work(open);
+          open = transaction(tenantId);
+          try {
+            return await work(open);
+          } finally {
+            open = undefined;
+          }
+        },
+        current: () => open,
       },
       {
         current: (_tenantId, purpose) => Promise.resolve(key(purpose, 1)),
