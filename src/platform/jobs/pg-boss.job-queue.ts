@@ -137,7 +137,8 @@ export class PgBossJobQueue implements JobQueue {
   async counts(): Promise<QueueCounts[]> {
     if (this.state !== 'started') return [];
     // Read from pg-boss's job table directly (pinned pg-boss version): its own getQueues() serves counts cached by a
-    // monitor pass up to a minute old, too stale for readiness.
+    // monitor pass up to a minute old, too stale for readiness. The state list is pg-boss's "live" predicate, so its
+    // partial index job_i14 answers, and the retained completed jobs are never scanned.
     const { rows } = await this.boss.getDb().executeSql(`
       SELECT q.name AS queue,
              count(j.id) FILTER (WHERE j.state < 'active')::int AS queued,
@@ -146,7 +147,7 @@ export class PgBossJobQueue implements JobQueue {
              extract(epoch FROM now() - min(greatest(j.created_on, j.start_after))
                FILTER (WHERE j.state < 'active' AND NOT j.blocked AND j.start_after <= now()))::float8 AS oldest_ready_seconds
       FROM unnest($1::text[]) AS q(name)
-      LEFT JOIN ${SCHEMA}.job j ON j.name = q.name
+      LEFT JOIN ${SCHEMA}.job j ON j.name = q.name AND j.state IN ('created', 'retry', 'active', 'failed')
       GROUP BY q.name ORDER BY q.name`, [[...this.declared.keys()]]) as { rows: CountsRow[] };
     return rows.map((row) => ({
       queue: row.queue, queued: row.queued, active: row.active, failed: row.failed, oldestReadySeconds: row.oldest_ready_seconds,
