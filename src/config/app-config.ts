@@ -103,7 +103,7 @@ export class AppConfig {
   @Transform(toInteger) @IsInt() @Min(500) @Max(60_000)
   JOBS_POLL_INTERVAL_MS = 2000;
 
-  /** A job that could run but has waited this long marks its queue stuck, and /health/ready fails. */
+  /** A job that could run has waited this long and no job of its queue finished meanwhile: stuck, /health/ready fails. */
   @Transform(toInteger) @IsInt() @Min(1000)
   JOBS_STUCK_AFTER_MS = 10 * 60 * 1000;
 

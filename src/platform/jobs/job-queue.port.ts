@@ -39,6 +39,8 @@ export interface QueueCounts {
   failed: number;
   /** How long the oldest job that could run now has waited; null when none waits. */
   oldestReadySeconds: number | null;
+  /** Since the last job of this queue finished (completed or failed); null when none is retained. */
+  lastFinishedSeconds: number | null;
 }
 
 /**
@@ -54,7 +56,7 @@ export interface JobQueue {
   send<T extends JobData>(queue: string, data: T, options?: SendOptions): Promise<string | null>;
   /** The queues declared here, fresh from the database. */
   counts(): Promise<QueueCounts[]>;
-  /** Rejects when a declared queue has a job that could run but has waited too long (nobody is working it). */
+  /** Rejects when a declared queue is stuck: a job that could run has waited too long and nothing finished meanwhile. */
   check(): Promise<{ backend: string }>;
   start(): Promise<void>;
   /** Stops taking jobs and waits (bounded) for the running ones. */

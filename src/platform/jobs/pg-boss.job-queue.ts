@@ -42,13 +42,14 @@ interface CountsRow {
   active: number;
   failed: number;
   oldest_ready_seconds: number | null;
+  last_finished_seconds: number | null;
 }
 
 export interface PgBossJobQueueOptions {
   databaseUrl: string;
   poolSize: number;
   pollIntervalMs: number;
-  /** A job that could run but has waited longer than this makes the queue stuck (readiness fails). */
+  /** A job that could run has waited this long, and none of its queue finished meanwhile: the queue is stuck. */
   stuckAfterMs: number;
   logger: PinoLogger;
 }
@@ -137,27 +138,45 @@ export class PgBossJobQueue implements JobQueue {
   async counts(): Promise<QueueCounts[]> {
     if (this.state !== 'started') return [];
     // Read from pg-boss's job table directly (pinned pg-boss version): its own getQueues() serves counts cached by a
-    // monitor pass up to a minute old, too stale for readiness. The state list is pg-boss's "live" predicate, so its
-    // partial index job_i14 answers, and the retained completed jobs are never scanned.
+    // monitor pass up to a minute old, too stale for readiness. Both lookups are answered by pg-boss's own partial
+    // indexes (job_i14 on the live states, job_i16 on completed_on): the retained finished jobs are never scanned.
     const { rows } = await this.boss.getDb().executeSql(`
-      SELECT q.name AS queue,
-             count(j.id) FILTER (WHERE j.state < 'active')::int AS queued,
-             count(j.id) FILTER (WHERE j.state = 'active')::int AS active,
-             count(j.id) FILTER (WHERE j.state = 'failed')::int AS failed,
-             extract(epoch FROM now() - min(greatest(j.created_on, j.start_after))
-               FILTER (WHERE j.state < 'active' AND NOT j.blocked AND j.start_after <= now()))::float8 AS oldest_ready_seconds
+      SELECT q.name AS queue, live.queued, live.active, live.failed, live.oldest_ready_seconds,
+             extract(epoch FROM now() - finished.at)::float8 AS last_finished_seconds
       FROM unnest($1::text[]) AS q(name)
-      LEFT JOIN ${SCHEMA}.job j ON j.name = q.name AND j.state IN ('created', 'retry', 'active', 'failed')
-      GROUP BY q.name ORDER BY q.name`, [[...this.declared.keys()]]) as { rows: CountsRow[] };
+      CROSS JOIN LATERAL (
+        SELECT count(*) FILTER (WHERE j.state < 'active')::int AS queued,
+               count(*) FILTER (WHERE j.state = 'active')::int AS active,
+               count(*) FILTER (WHERE j.state = 'failed')::int AS failed,
+               extract(epoch FROM now() - min(greatest(j.created_on, j.start_after))
+                 FILTER (WHERE j.state < 'active' AND NOT j.blocked AND j.start_after <= now()))::float8 AS oldest_ready_seconds
+        FROM ${SCHEMA}.job j
+        WHERE j.name = q.name AND j.state IN ('created', 'retry', 'active', 'failed')
+      ) live
+      CROSS JOIN LATERAL (
+        SELECT max(j.completed_on) AS at FROM ${SCHEMA}.job j WHERE j.name = q.name AND j.completed_on IS NOT NULL
+      ) finished
+      ORDER BY q.name`, [[...this.declared.keys()]]) as { rows: CountsRow[] };
     return rows.map((row) => ({
-      queue: row.queue, queued: row.queued, active: row.active, failed: row.failed, oldestReadySeconds: row.oldest_ready_seconds,
+      queue: row.queue,
+      queued: row.queued,
+      active: row.active,
+      failed: row.failed,
+      oldestReadySeconds: row.oldest_ready_seconds,
+      lastFinishedSeconds: row.last_finished_seconds,
     }));
   }
 
+  /**
+   * Stuck, not slow: a job that could run has waited longer than stuckAfterMs and no job of its queue has finished
+   * (completed or failed) in that time either. A long backlog that is moving shows in the metrics, not here, so a busy
+   * queue never takes the API out of rotation.
+   */
   async check(): Promise<{ backend: string }> {
     if (this.state !== 'started') throw new DependencyUnavailableError('job queue');
     const limitSeconds = this.options.stuckAfterMs / 1000;
-    const stuck = (await this.counts()).find((c) => c.oldestReadySeconds !== null && c.oldestReadySeconds > limitSeconds);
+    const stuck = (await this.counts()).find((c) => c.oldestReadySeconds !== null && c.oldestReadySeconds > limitSeconds
+      && (c.lastFinishedSeconds === null || c.lastFinishedSeconds > limitSeconds));
     if (stuck) throw new JobQueueStuckError(stuck.queue, Math.round(stuck.oldestReadySeconds ?? 0));
     return { backend: this.backend };
   }

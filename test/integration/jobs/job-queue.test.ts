@@ -45,7 +45,7 @@ describe('durable jobs on pg-boss', () => {
     }
     await Promise.all([a.jobs.start(), b.jobs.start()]);
 
-    const sent = 30;
+    const sent = 16;
     for (let n = 0; n < sent; n += 1) await (n % 2 === 0 ? a : b).jobs.send(queue, { n });
     await eventually(() => runs.length, (count) => count >= sent);
     await sleep(1500);
@@ -146,6 +146,25 @@ describe('durable jobs on pg-boss', () => {
     await eventually(() => done.length, (count) => count === 2);
     const recovered = await checkReadiness(p.healthIndicators);
     expect(recovered.components.jobs).toEqual({ status: 'up', backend: 'pg-boss' });
+  });
+
+  it('keeps readiness up while a long backlog is moving (slow is not stuck)', async () => {
+    const queue = queueName('slow');
+    const p = await platform({ JOBS_STUCK_AFTER_MS: '1000' });
+    const done: number[] = [];
+    p.jobs.handle<{ n: number }>(queue, async (run) => { await sleep(250); done.push(run.data.n); return undefined; });
+    await p.jobs.start();
+    const sent = 10;
+    for (let n = 0; n < sent; n += 1) await p.jobs.send(queue, { n });
+
+    let longestWait = 0;
+    while (done.length < sent) {
+      const [counts] = (await p.jobs.counts()).filter((c) => c.queue === queue);
+      longestWait = Math.max(longestWait, counts.oldestReadySeconds ?? 0);
+      expect((await checkReadiness(p.healthIndicators)).components.jobs).toEqual({ status: 'up', backend: 'pg-boss' });
+      await sleep(200);
+    }
+    expect(longestWait).toBeGreaterThan(1);
   });
 
   it('does not start workers for a platform that is only built (CLI commands)', async () => {
