@@ -46,7 +46,8 @@ export interface QueueCounts {
 /**
  * Durable jobs on the service's own PostgreSQL. Declare queues with `handle` and `every` before `start`; `start`
  * begins working them in this process, so only the API server (and tests that mean to) start it, never a CLI
- * command. Every job runs once across all instances and survives restarts.
+ * command. A job is taken by one instance only and survives restarts; one whose worker died mid-run is tried again
+ * once its attempt expires (`expireInSeconds`), so a handler must tolerate running a second time.
  */
 export interface JobQueue {
   readonly backend: string;
