@@ -27,5 +27,6 @@ describe('PgBossJobQueue before start', () => {
     await expect(jobs.counts()).resolves.toEqual([]);
     await expect(jobs.check()).rejects.toBeInstanceOf(AppError);
     await expect(jobs.stop()).resolves.toBeUndefined();
+    await expect(jobs.start()).rejects.toThrow(/does not start again/);
   });
 });

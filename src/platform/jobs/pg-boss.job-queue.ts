@@ -66,6 +66,7 @@ export class PgBossJobQueue implements JobQueue {
   private readonly boss: PgBoss;
   private readonly declared = new Map<string, Declared>();
   private state: 'idle' | 'started' | 'stopped' = 'idle';
+  private starting?: Promise<void>;
   private detachMetrics?: () => void;
 
   constructor(private readonly options: PgBossJobQueueOptions) {
@@ -108,8 +109,14 @@ export class PgBossJobQueue implements JobQueue {
     return this.boss.send(queue, data, { ...declared.sendOptions, ...(options.delayMs ? { startAfter: options.delayMs / 1000 } : {}) });
   }
 
-  async start(): Promise<void> {
-    if (this.state !== 'idle') throw new Error('a job queue starts once');
+  /** Several applications on one platform (tests build more than one) share the one start. */
+  start(): Promise<void> {
+    if (this.state === 'stopped') return Promise.reject(new Error('a stopped job queue does not start again'));
+    this.starting ??= this.begin();
+    return this.starting;
+  }
+
+  private async begin(): Promise<void> {
     this.state = 'started';
     await this.boss.start();
     const pollingIntervalSeconds = this.options.pollIntervalMs / 1000;
@@ -131,6 +138,7 @@ export class PgBossJobQueue implements JobQueue {
       return;
     }
     this.state = 'stopped';
+    await this.starting?.catch(() => undefined);
     this.detachMetrics?.();
     await this.boss.stop({ graceful: true, timeout: STOP_TIMEOUT_MS });
   }
