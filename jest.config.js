@@ -4,6 +4,8 @@
 // (test/support/embedded-postgres-process.ts).
 const esmOnlyPackages = [
   '@nestjs', 'jose', 'file-type', 'load-esm', 'strtok3', 'token-types', 'uint8array-extras', '@tokenizer', 'centrifuge', 'embedded-postgres', 'cookie', '@fastify/static', 'content-disposition', '@scure', '@noble', '@borewit',
+  // pg-boss 12 and its ESM-only dependencies.
+  'pg-boss', 'serialize-error', 'non-error', 'rrule-temporal', 'temporal-spec',
 ];
 const shared = {
   testEnvironment: 'node',

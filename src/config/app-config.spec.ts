@@ -37,6 +37,13 @@ describe('loadConfig', () => {
     );
   });
 
+  it('reads the job queue settings and refuses a poll faster than pg-boss allows', () => {
+    const config = loadConfig({ JOBS_POOL_SIZE: '6', JOBS_POLL_INTERVAL_MS: '750', JOBS_STUCK_AFTER_MS: '60000' });
+    expect([config.JOBS_POOL_SIZE, config.JOBS_POLL_INTERVAL_MS, config.JOBS_STUCK_AFTER_MS]).toEqual([6, 750, 60000]);
+    expect(problemsOf({ JOBS_POLL_INTERVAL_MS: '100', JOBS_POOL_SIZE: '1', JOBS_STUCK_AFTER_MS: '10' }).sort())
+      .toEqual(['JOBS_POLL_INTERVAL_MS', 'JOBS_POOL_SIZE', 'JOBS_STUCK_AFTER_MS']);
+  });
+
   it('ignores unrelated environment variables', () => {
     expect(() => loadConfig({ PATH: '/usr/bin', HOME: '/root' })).not.toThrow();
   });

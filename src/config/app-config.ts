@@ -103,6 +103,18 @@ export class AppConfig {
   @Transform(toInteger) @IsInt() @Min(0) @Max(100)
   AUDIT_BATCH_WINDOW_MS = 0;
 
+  /** Connections of the job queue's own pool (pg-boss, as the role sealed_jobs), beside DATABASE_POOL_SIZE. */
+  @Transform(toInteger) @IsInt() @Min(2) @Max(50)
+  JOBS_POOL_SIZE = 4;
+
+  /** How often an idle worker asks for a job; also the lateness of a recurring job at most. */
+  @Transform(toInteger) @IsInt() @Min(500) @Max(60_000)
+  JOBS_POLL_INTERVAL_MS = 2000;
+
+  /** A job that could run has waited this long and no job of its queue finished meanwhile: stuck, /health/ready fails. */
+  @Transform(toInteger) @IsInt() @Min(1000)
+  JOBS_STUCK_AFTER_MS = 10 * 60 * 1000;
+
   @Transform(emptyAsAbsent) @IsOptional() @IsUrl({ require_tld: false })
   OTEL_EXPORTER_OTLP_ENDPOINT?: string;
 

@@ -1,5 +1,4 @@
 import { DynamicModule, Global, Inject, Injectable, Module, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
-import { AuditSealingJob } from './audit/audit-sealing.job';
 import { AppConfig } from '../config/app-config';
 import { AuditWriter } from './audit/audit.writer';
 import { SigningKeyRing } from './auth/signing-keys';
@@ -14,16 +13,16 @@ import { OBJECT_STORE } from './storage/object-store.port';
 
 export const PLATFORM = Symbol('Platform');
 
+/** The server works the job queues for as long as it runs; closing the platform stops them first. */
 @Injectable()
 class PlatformLifecycle implements OnModuleInit, OnApplicationShutdown {
-  constructor(@Inject(PLATFORM) private readonly platform: Platform, private readonly sealing: AuditSealingJob) {}
+  constructor(@Inject(PLATFORM) private readonly platform: Platform) {}
 
-  onModuleInit(): void {
-    this.sealing.start();
+  async onModuleInit(): Promise<void> {
+    await this.platform.jobs.start();
   }
 
   async onApplicationShutdown(): Promise<void> {
-    await this.sealing.stop();
     await this.platform.close();
   }
 }
@@ -47,7 +46,6 @@ export class PlatformModule {
         { provide: CACHE, useValue: platform.cache },
         { provide: OBJECT_STORE, useValue: platform.objectStore },
         { provide: REALTIME_PUBLISHER, useValue: platform.realtime },
-        { provide: AuditSealingJob, useFactory: () => new AuditSealingJob(platform.auditSealer, platform.config.AUDIT_SEAL_INTERVAL_MS) },
         { provide: PlatformLifecycle, useClass: PlatformLifecycle },
       ],
       exports: [PLATFORM, AppConfig, SigningKeyRing, RateLimiters, TenantDirectory, AuditWriter, PersistenceKit, HEALTH_INDICATORS, CACHE, OBJECT_STORE, REALTIME_PUBLISHER],

@@ -1,6 +1,7 @@
 import { join, resolve } from 'node:path';
 import { Logger as PinoLogger } from 'pino';
 import { AppConfig, embeddedDefaults } from '../config/app-config';
+import { scheduleAuditSealing } from './audit/audit-sealing.job';
 import { AuditSealer } from './audit/audit.sealer';
 import { AuditVerifier } from './audit/audit.verifier';
 import { AuditWriter } from './audit/audit.writer';
@@ -17,6 +18,9 @@ import { TenantKeys, VersionedKey } from './crypto/tenant-keys';
 import { createDataSources, DataSources, destroyDataSources, initializeDataSources } from './database/data-sources';
 import { startEmbeddedPostgres } from './database/embedded-postgres';
 import { poolOf, poolStats, TenantTransactions } from './database/tenant-transactions';
+import { JobQueue } from './jobs/job-queue.port';
+import { PgBossJobQueue } from './jobs/pg-boss.job-queue';
+import { SystemScope } from './jobs/system-scope';
 import { HealthIndicator } from './observability/health-indicator';
 import { PersistenceKit } from './persistence/tenant-scoped.repository';
 import { RateLimiters } from './rate-limit/rate-limiters';
@@ -47,6 +51,10 @@ export interface Platform {
   signingKeys: SigningKeyRing;
   objectStore: ObjectStore;
   realtime: RealtimePublisher;
+  /** Durable jobs: declared here, worked only once started (the API server starts it; CLI commands do not). */
+  jobs: JobQueue;
+  /** Work across tenants as the named system actor (for example "audit-sealer"), one tenant scope at a time. */
+  systemScope(actor: string): SystemScope;
   healthIndicators: HealthIndicator[];
   close(): Promise<void>;
 }
@@ -122,6 +130,17 @@ export async function createPlatform(config: AppConfig, logger: PinoLogger, over
       ? new CentrifugoPublisher({ apiUrl: config.CENTRIFUGO_API_URL, apiKey: config.CENTRIFUGO_API_KEY })
       : new InProcessPublisher();
 
+    const jobs = new PgBossJobQueue({
+      databaseUrl,
+      poolSize: config.JOBS_POOL_SIZE,
+      pollIntervalMs: config.JOBS_POLL_INTERVAL_MS,
+      stuckAfterMs: config.JOBS_STUCK_AFTER_MS,
+      logger,
+    });
+    closers.push(() => jobs.stop());
+    const auditSealer = new AuditSealer(dataSources.owner, keys);
+    scheduleAuditSealing(jobs, auditSealer, config.AUDIT_SEAL_INTERVAL_MS);
+
     const databaseBackend = config.DATABASE_URL ? 'postgres' : 'embedded-postgres';
     const healthIndicators: HealthIndicator[] = [
       {
@@ -133,6 +152,7 @@ export async function createPlatform(config: AppConfig, logger: PinoLogger, over
       { component: 'cache', check: async () => { await cache.ping(); return { backend: cache.backend }; } },
       { component: 'storage', check: async () => { await objectStore.ping(); return { backend: objectStore.backend }; } },
       { component: 'realtime', check: async () => { await realtime.ping(); return { backend: realtime.backend }; } },
+      { component: 'jobs', check: () => jobs.check() },
     ];
 
     const persistence = new PersistenceKit(transactions, keys, audit);
@@ -143,7 +163,7 @@ export async function createPlatform(config: AppConfig, logger: PinoLogger, over
       keyProvider,
       keys,
       audit,
-      auditSealer: new AuditSealer(dataSources.owner, keys),
+      auditSealer,
       auditVerifier: new AuditVerifier(transactions, keys),
       persistence,
       tenantDirectory: new TenantDirectory(dataSources.app),
@@ -152,6 +172,8 @@ export async function createPlatform(config: AppConfig, logger: PinoLogger, over
       signingKeys: new SigningKeyRing(new SigningKeyRepository(persistence)),
       objectStore,
       realtime,
+      jobs,
+      systemScope: (actor) => new SystemScope(actor, dataSources.app, transactions),
       healthIndicators,
       close,
     };

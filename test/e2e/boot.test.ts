@@ -19,6 +19,7 @@ describe('boot', () => {
           cache: { status: 'up', backend: 'memory' },
           storage: { status: 'up', backend: 'local' },
           realtime: { status: 'up', backend: 'in-process' },
+          jobs: { status: 'up', backend: 'pg-boss' },
         },
       });
       expect(statSync(join(dataDir, 'keyring', 'master.key')).mode & 0o777).toBe(0o600);

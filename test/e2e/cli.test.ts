@@ -64,7 +64,7 @@ describe('CLI', () => {
   it('migrate applies pending migrations even when boot-time migrations are switched off', async () => {
     const result = await runCli(['migrate'], { ...env(), MIGRATIONS_RUN: 'false' });
     expect(result.code).toBe(0);
-    expect(jsonLines(result.stdout)).toEqual([{ migrated: true, migrations: ['Foundation1763900000000', 'Identity1764000000000', 'Messaging1764100000000'] }]);
+    expect(jsonLines(result.stdout)).toEqual([{ migrated: true, migrations: ['Foundation1763900000000', 'Identity1764000000000', 'Messaging1764100000000', 'Jobs1764210000000'] }]);
   });
 
   it('keys rotate-signing prints one JSON line with the new kid and a generation that grows on each run', async () => {
