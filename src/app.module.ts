@@ -1,10 +1,12 @@
 import { DynamicModule, Module, Type } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD, APP_INTERCEPTOR, DiscoveryModule } from '@nestjs/core';
 import { LoggerModule } from 'nestjs-pino';
-import { AttachmentsModule } from './modules/attachments/attachments.module';
-import { ConversationsModule } from './modules/conversations/conversations.module';
-import { IdentityModule } from './modules/identity/identity.module';
-import { MessagesModule } from './modules/messages/messages.module';
+import { AttachmentsModule } from './modules/attachments';
+import { ConversationsModule } from './modules/conversations';
+import { IdentityModule } from './modules/identity';
+import { MessagesModule } from './modules/messages';
+import { OnboardingModule } from './modules/onboarding';
+import { TenantsModule } from './modules/tenants';
 import { AccessGuard } from './platform/auth/access.guard';
 import { HttpAuditInterceptor, HttpErrorAuditHook } from './platform/audit/http-audit';
 import { RequestContextInterceptor } from './platform/context/request-context.interceptor';
@@ -36,10 +38,12 @@ export class AppModule {
         LoggerModule.forRoot(loggerModuleOptions({ level: options.platform.config.LOG_LEVEL })),
         PlatformModule.forPlatform(options.platform),
         DiscoveryModule,
+        TenantsModule,
         IdentityModule,
-        AttachmentsModule,
-        ConversationsModule,
+        OnboardingModule,
+        ConversationsModule.forRoot({ unreadCountsFrom: MessagesModule }),
         MessagesModule,
+        AttachmentsModule,
       ],
       controllers: [HealthController, MetricsController, ...(options.extraControllers ?? [])],
       providers: [

@@ -83,17 +83,6 @@ export class ConversationRepository extends TenantScopedRepository<ConversationR
       ORDER BY c.last_activity_at DESC, c.id DESC
       LIMIT $3`, params);
   }
-
-  /** Messages after each read pointer not sent by the user: counted, never cached, so always exact. */
-  async unreadCounts(tenantId: string, userId: string, pointers: readonly ConversationActivity[]): Promise<Map<string, number>> {
-    if (pointers.length === 0) return new Map();
-    const rows = await this.selectPlain<{ id: string; unread: number }>(tenantId, `
-      SELECT p.id, (SELECT count(*)::int FROM message m
-                    WHERE m.tenant_id = $1 AND m.conversation_id = p.id AND m.seq > p.read_seq AND m.sender_id <> $2) AS unread
-      FROM unnest($3::uuid[], $4::bigint[]) AS p(id, read_seq)`,
-    [tenantId, userId, pointers.map((pointer) => pointer.id), pointers.map((pointer) => pointer.readSeq)]);
-    return new Map(rows.map((row) => [row.id, row.unread]));
-  }
 }
 
 export class MemberRepository extends TenantScopedRepository<MemberRecord> {

@@ -1,6 +1,6 @@
 import { AuditDetails } from '../../platform/audit/audit-event';
 import { Counter, PersistenceKit, TenantScopedRepository } from '../../platform/persistence/tenant-scoped.repository';
-import { conversationChannel } from '../conversations/conversation.table';
+import { conversationChannel, ReadPointer } from '../conversations';
 import { MessageRecord, messageTable, MessageVersionRecord, messageVersionTable, ReactionRecord, reactionTable } from './message.table';
 
 export interface NewMessage {
@@ -111,6 +111,17 @@ export class MessageRepository extends TenantScopedRepository<MessageRecord> {
       auditDetails: { conversationId: message.conversationId, seq: message.seq },
       outbox: announce(message, 'message.deleted'),
     });
+  }
+
+  /** Messages after each read pointer not sent by the user: counted, never cached, so always exact. */
+  async unreadCounts(tenantId: string, userId: string, pointers: readonly ReadPointer[]): Promise<Map<string, number>> {
+    if (pointers.length === 0) return new Map();
+    const rows = await this.selectPlain<{ id: string; unread: number }>(tenantId, `
+      SELECT p.id, (SELECT count(*)::int FROM message m
+                    WHERE m.tenant_id = $1 AND m.conversation_id = p.id AND m.seq > p.read_seq AND m.sender_id <> $2) AS unread
+      FROM unnest($3::uuid[], $4::bigint[]) AS p(id, read_seq)`,
+    [tenantId, userId, pointers.map((pointer) => pointer.id), pointers.map((pointer) => pointer.readSeq)]);
+    return new Map(rows.map((row) => [row.id, row.unread]));
   }
 }
 
