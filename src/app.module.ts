@@ -18,6 +18,20 @@ import { MetricsController } from './platform/observability/metrics';
 import { Platform } from './platform/platform';
 import { PlatformModule } from './platform/platform.module';
 
+/**
+ * The product, one folder of src/modules per capability; the modules they import follow from these. Conversations'
+ * list shows unread counts from the messages module, which depends on conversations: the application names the
+ * module that provides them, so the dependency between the two runs one way only.
+ */
+export const PRODUCT_MODULES = [
+  TenantsModule,
+  IdentityModule,
+  OnboardingModule,
+  ConversationsModule.forRoot({ unreadCountsFrom: MessagesModule }),
+  MessagesModule,
+  AttachmentsModule,
+];
+
 export interface AppModuleOptions {
   platform: Platform;
   /** Tests mount extra controllers to exercise the request path. */
@@ -38,12 +52,7 @@ export class AppModule {
         LoggerModule.forRoot(loggerModuleOptions({ level: options.platform.config.LOG_LEVEL })),
         PlatformModule.forPlatform(options.platform),
         DiscoveryModule,
-        TenantsModule,
-        IdentityModule,
-        OnboardingModule,
-        ConversationsModule.forRoot({ unreadCountsFrom: MessagesModule }),
-        MessagesModule,
-        AttachmentsModule,
+        ...PRODUCT_MODULES,
       ],
       controllers: [HealthController, MetricsController, ...(options.extraControllers ?? [])],
       providers: [
