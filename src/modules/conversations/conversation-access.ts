@@ -1,4 +1,5 @@
-import { Counter, PersistenceKit } from '../../platform/persistence/tenant-scoped.repository';
+import { NotFoundError } from '../../platform/http/app-error';
+import { Counter } from '../../platform/persistence/tenant-scoped.repository';
 import { ConversationRepository, MemberRepository } from './conversation.repository';
 import { MemberRole } from './conversation.table';
 
@@ -7,17 +8,19 @@ import { MemberRole } from './conversation.table';
  * last seq, the counter a message draws its seq from, and which conversations a user is in.
  */
 export class ConversationAccess {
-  private readonly conversations: ConversationRepository;
-  private readonly members: MemberRepository;
+  constructor(
+    private readonly conversations: Pick<ConversationRepository, 'state' | 'seqCounter'>,
+    private readonly members: Pick<MemberRepository, 'membership' | 'conversationsOf'>,
+  ) {}
 
-  constructor(kit: PersistenceKit) {
-    this.conversations = new ConversationRepository(kit);
-    this.members = new MemberRepository(kit);
-  }
-
-  /** The user's role; 404 naming `resource` when the user is not a member, whether or not the conversation exists. */
-  requireMember(tenantId: string, conversationId: string, userId: string, resource = 'conversation'): Promise<MemberRole> {
-    return this.members.requireMember(tenantId, conversationId, userId, resource);
+  /**
+   * The user's role in the conversation. A user who is not a member gets 404, whether or not the conversation exists
+   * (in this tenant or another): `resource` names what the caller asked for.
+   */
+  async requireMember(tenantId: string, conversationId: string, userId: string, resource = 'conversation'): Promise<MemberRole> {
+    const member = await this.members.membership(tenantId, conversationId, userId);
+    if (!member) throw new NotFoundError(resource);
+    return member.role;
   }
 
   /** The seq of the conversation's newest message; null when there is no such conversation. */

@@ -1,4 +1,3 @@
-import { NotFoundError } from '../../platform/http/app-error';
 import { Counter, PersistenceKit, TenantScopedRepository } from '../../platform/persistence/tenant-scoped.repository';
 import { conversationChannel, ConversationRecord, conversationTable, MemberRecord, MemberRole, memberTable } from './conversation.table';
 
@@ -95,16 +94,6 @@ export class MemberRepository extends TenantScopedRepository<MemberRecord> {
       auditDetails: { conversationId, userId, role },
       outbox: { channel: conversationChannel(conversationId), eventType: 'conversation.member_added', payload: { conversationId, userId } },
     });
-  }
-
-  /**
-   * The user's role in the conversation. A user who is not a member gets 404, whether or not the conversation exists
-   * (in this tenant or another): `resource` names what the caller asked for.
-   */
-  async requireMember(tenantId: string, conversationId: string, userId: string, resource = 'conversation'): Promise<MemberRole> {
-    const member = await this.membership(tenantId, conversationId, userId);
-    if (!member) throw new NotFoundError(resource);
-    return member.role;
   }
 
   async membership(tenantId: string, conversationId: string, userId: string): Promise<Pick<MemberRecord, 'id' | 'role' | 'readSeq'> | null> {

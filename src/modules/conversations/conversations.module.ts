@@ -1,6 +1,8 @@
 import { DynamicModule, Module, Type } from '@nestjs/common';
 import { PersistenceKit } from '../../platform/persistence/tenant-scoped.repository';
 import { IdentityModule, UserDirectory } from '../identity';
+import { ConversationAccess } from './conversation-access';
+import { ConversationAccessModule } from './conversation-access.module';
 import { ConversationRepository, MemberRepository } from './conversation.repository';
 import { ConversationsController } from './conversations.controller';
 import { ConversationsService } from './conversations.service';
@@ -17,14 +19,14 @@ export class ConversationsModule {
   static forRoot(options: ConversationsModuleOptions): DynamicModule {
     return {
       module: ConversationsModule,
-      imports: [IdentityModule, options.unreadCountsFrom],
+      imports: [ConversationAccessModule, IdentityModule, options.unreadCountsFrom],
       controllers: [ConversationsController],
       providers: [
         {
           provide: ConversationsService,
-          inject: [PersistenceKit, UserDirectory, UNREAD_COUNTS],
-          useFactory: (kit: PersistenceKit, users: UserDirectory, unread: UnreadCounts) =>
-            new ConversationsService(kit.transactions, new ConversationRepository(kit), new MemberRepository(kit), users, unread),
+          inject: [PersistenceKit, ConversationAccess, UserDirectory, UNREAD_COUNTS],
+          useFactory: (kit: PersistenceKit, access: ConversationAccess, users: UserDirectory, unread: UnreadCounts) =>
+            new ConversationsService(kit.transactions, access, new ConversationRepository(kit), new MemberRepository(kit), users, unread),
         },
       ],
     };

@@ -6,6 +6,7 @@ import { TenantTransactions } from '../../platform/database/tenant-transactions'
 import { UserDirectory } from '../identity';
 import { ConversationRepository, MemberRepository } from './conversation.repository';
 import { ConversationRecord, ConversationType, directPairOf, MAX_GROUP_MEMBERS, MemberRole } from './conversation.table';
+import { ConversationAccess } from './conversation-access';
 import { UnreadCounts } from './unread-counts.port';
 
 export interface MemberView {
@@ -65,7 +66,7 @@ export function decodeActivityCursor(cursor: string): { lastActivityAt: Date; id
 
 /** What the conversations service reads and writes; narrow so that a test can hand it fakes. */
 export type ConversationStore = Pick<ConversationRepository, 'create' | 'findById' | 'state' | 'findByDirectPair' | 'findByIds' | 'retitle' | 'activityOf'>;
-export type MemberStore = Pick<MemberRepository, 'add' | 'requireMember' | 'membership' | 'list' | 'remove' | 'markRead'>;
+export type MemberStore = Pick<MemberRepository, 'add' | 'membership' | 'list' | 'remove' | 'markRead'>;
 export type UserStatuses = Pick<UserDirectory, 'statusesOf'>;
 
 /**
@@ -75,6 +76,7 @@ export type UserStatuses = Pick<UserDirectory, 'statusesOf'>;
 export class ConversationsService {
   constructor(
     private readonly transactions: Pick<TenantTransactions, 'run'>,
+    private readonly access: Pick<ConversationAccess, 'requireMember'>,
     private readonly conversations: ConversationStore,
     private readonly members: MemberStore,
     private readonly users: UserStatuses,
@@ -181,7 +183,7 @@ export class ConversationsService {
 
   /** The caller's role in the conversation; 404 when it is not a member (whether or not the conversation exists). */
   private requireMember(principal: Principal, conversationId: string): Promise<MemberRole> {
-    return this.members.requireMember(principal.tenantId, conversationId, principal.userId);
+    return this.access.requireMember(principal.tenantId, conversationId, principal.userId);
   }
 
   private async requireGroup(principal: Principal, id: string, role?: MemberRole): Promise<MemberRole> {
