@@ -70,12 +70,17 @@ export interface MessagingKit {
   keys: Pick<TenantKeys, 'current'>;
 }
 
+export type MessageStore = Pick<MessageRepository, 'create' | 'findById' | 'findBySeq' | 'stateOf' | 'window' | 'existsBeyond' | 'search' | 'edit' | 'tombstone'>;
+export type VersionStore = Pick<MessageVersionRepository, 'keep' | 'history' | 'discard'>;
+export type ReactionStore = Pick<ReactionRepository, 'add' | 'remove' | 'discard' | 'counts'>;
+export type IdempotencyStore = Pick<IdempotencyKeyRepository, 'claim'>;
+
 /** This module's tables; narrow so that a test can hand the service fakes. */
 export interface MessageStores {
-  messages: Pick<MessageRepository, 'create' | 'findById' | 'findBySeq' | 'stateOf' | 'window' | 'existsBeyond' | 'search' | 'edit' | 'tombstone'>;
-  versions: Pick<MessageVersionRepository, 'keep' | 'history' | 'discard'>;
-  reactions: Pick<ReactionRepository, 'add' | 'remove' | 'discard' | 'counts'>;
-  idempotency: Pick<IdempotencyKeyRepository, 'claim'>;
+  messages: MessageStore;
+  versions: VersionStore;
+  reactions: ReactionStore;
+  idempotency: IdempotencyStore;
 }
 
 export type MessageAccess = Pick<ConversationAccess, 'requireMember' | 'lastSeq' | 'seqCounter' | 'conversationsOf'>;
@@ -86,10 +91,10 @@ export type MessageAttachments = Pick<AttachmentsService, 'attachToMessage' | 's
  * outbox event together. A caller that is not a member of the conversation gets 404 for every message in it.
  */
 export class MessagesService {
-  private readonly messages: MessageStores['messages'];
-  private readonly versions: MessageStores['versions'];
-  private readonly reactions: MessageStores['reactions'];
-  private readonly idempotency: MessageStores['idempotency'];
+  private readonly messages: MessageStore;
+  private readonly versions: VersionStore;
+  private readonly reactions: ReactionStore;
+  private readonly idempotency: IdempotencyStore;
 
   constructor(
     private readonly kit: MessagingKit,
