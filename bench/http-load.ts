@@ -18,7 +18,7 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import autocannon from 'autocannon';
 import type { Client } from 'pg';
 import type { Platform } from '../src/platform/platform';
-import type { ProvisionedTenant } from '../src/modules/tenants/tenant-provisioning';
+import type { ProvisionedTenant } from '../src/modules/onboarding';
 import { formatInt, median, nowMs, positiveNumberFromEnv, table } from './bench-support';
 
 interface LoopFigures {
@@ -439,7 +439,7 @@ export async function startBenchApp(name: string): Promise<BenchApp> {
       import('../src/config/app-config.js'),
       import('../src/platform/platform.js'),
       import('../src/create-app.js'),
-      import('../src/modules/tenants/tenant-provisioning.js'),
+      import('../src/modules/onboarding/index.js'),
       import('../src/platform/context/request-context.js'),
     ]);
   const serverUrl = optionalEnv('BENCH_DATABASE_URL') ?? 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -481,7 +481,7 @@ export async function startBenchApp(name: string): Promise<BenchApp> {
       ownerUrl: benchUrl.href,
       owner,
       provisionTenant: (adminEmail, adminPassword) => runInContext(cliContext('bench'), () =>
-        new TenantProvisioning(platform.persistence).provision({
+        app.get(TenantProvisioning).provision({
           slug: `bench-${randomUUID().slice(0, 8)}`, name: 'Bench Clinic', adminEmail, adminPassword,
         })),
       close,

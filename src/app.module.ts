@@ -1,10 +1,12 @@
 import { DynamicModule, Module, Type } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD, APP_INTERCEPTOR, DiscoveryModule } from '@nestjs/core';
 import { LoggerModule } from 'nestjs-pino';
-import { AttachmentsModule } from './modules/attachments/attachments.module';
-import { ConversationsModule } from './modules/conversations/conversations.module';
-import { IdentityModule } from './modules/identity/identity.module';
-import { MessagesModule } from './modules/messages/messages.module';
+import { AttachmentsModule } from './modules/attachments';
+import { ConversationsModule } from './modules/conversations';
+import { IdentityModule } from './modules/identity';
+import { MessagesModule } from './modules/messages';
+import { OnboardingModule } from './modules/onboarding';
+import { TenantsModule } from './modules/tenants';
 import { AccessGuard } from './platform/auth/access.guard';
 import { HttpAuditInterceptor, HttpErrorAuditHook } from './platform/audit/http-audit';
 import { RequestContextInterceptor } from './platform/context/request-context.interceptor';
@@ -15,6 +17,20 @@ import { loggerModuleOptions } from './platform/observability/logger';
 import { MetricsController } from './platform/observability/metrics';
 import { Platform } from './platform/platform';
 import { PlatformModule } from './platform/platform.module';
+
+/**
+ * The product, one folder of src/modules per capability; the modules they import follow from these. Conversations'
+ * list shows unread counts from the messages module, which depends on conversations: the application names the
+ * module that provides them, so the dependency between the two runs one way only.
+ */
+export const PRODUCT_MODULES = [
+  TenantsModule,
+  IdentityModule,
+  OnboardingModule,
+  ConversationsModule.forRoot({ unreadCountsFrom: MessagesModule }),
+  MessagesModule,
+  AttachmentsModule,
+];
 
 export interface AppModuleOptions {
   platform: Platform;
@@ -36,10 +52,7 @@ export class AppModule {
         LoggerModule.forRoot(loggerModuleOptions({ level: options.platform.config.LOG_LEVEL })),
         PlatformModule.forPlatform(options.platform),
         DiscoveryModule,
-        IdentityModule,
-        AttachmentsModule,
-        ConversationsModule,
-        MessagesModule,
+        ...PRODUCT_MODULES,
       ],
       controllers: [HealthController, MetricsController, ...(options.extraControllers ?? [])],
       providers: [

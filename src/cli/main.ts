@@ -1,6 +1,8 @@
 import { Command, CommanderError } from 'commander';
 import { loadConfig, InvalidConfigError } from '../config/app-config';
-import { TenantProvisioning } from '../modules/tenants/tenant-provisioning';
+import { UserDirectory } from '../modules/identity';
+import { TenantProvisioning } from '../modules/onboarding';
+import { TenantRegistry } from '../modules/tenants';
 import { cliContext, runInContext } from '../platform/context/request-context';
 import { AppError } from '../platform/http/app-error';
 import { createRootLogger } from '../platform/observability/logger';
@@ -38,6 +40,12 @@ async function tenantIdOf(platform: Platform, slug: string): Promise<string> {
   return tenantId;
 }
 
+/** Without the HTTP application: the same services OnboardingModule wires, on the CLI's platform. */
+function provisioning(platform: Platform): TenantProvisioning {
+  const kit = platform.persistence;
+  return new TenantProvisioning(kit.transactions, new TenantRegistry(kit), new UserDirectory(kit));
+}
+
 async function readStdin(): Promise<string> {
   if (process.stdin.isTTY) throw new CliExit(EXIT_USAGE, { error: { code: 'VALIDATION_FAILED', message: 'Set ADMIN_PASSWORD or pipe the password on stdin.' } });
   const chunks: Buffer[] = [];
@@ -63,8 +71,7 @@ function buildProgram(): Command {
     .requiredOption('--admin-email <email>', 'the first tenant administrator (password from ADMIN_PASSWORD or stdin)')
     .action(async (options: { slug: string; name: string; adminEmail: string }) => {
       const adminPassword = process.env.ADMIN_PASSWORD ?? await readStdin();
-      const created = await withPlatform('tenant.create', (platform) =>
-        new TenantProvisioning(platform.persistence).provision({ ...options, adminPassword }));
+      const created = await withPlatform('tenant.create', (platform) => provisioning(platform).provision({ ...options, adminPassword }));
       printLine({ ...created });
     });
 

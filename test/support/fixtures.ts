@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { Client } from 'pg';
-import { TenantProvisioning, ProvisionedTenant } from '../../src/modules/tenants/tenant-provisioning';
+import { UserDirectory } from '../../src/modules/identity';
+import { ProvisionedTenant, TenantProvisioning } from '../../src/modules/onboarding';
+import { TenantRegistry } from '../../src/modules/tenants';
 import { cliContext, runInContext } from '../../src/platform/context/request-context';
 import { Platform } from '../../src/platform/platform';
 import { workerDatabaseUrl } from './test-environment';
@@ -9,8 +11,9 @@ export const TEST_PASSWORD = 'correct horse battery staple';
 
 export function provisionTenant(platform: Platform, adminEmail = `admin-${randomUUID()}@clinic.test`): Promise<ProvisionedTenant> {
   const slug = `t-${randomUUID().slice(0, 18)}`;
-  return runInContext(cliContext('test.provision'), () =>
-    new TenantProvisioning(platform.persistence).provision({ slug, name: 'Test Clinic', adminEmail, adminPassword: TEST_PASSWORD }));
+  const kit = platform.persistence;
+  const provisioning = new TenantProvisioning(kit.transactions, new TenantRegistry(kit), new UserDirectory(kit));
+  return runInContext(cliContext('test.provision'), () => provisioning.provision({ slug, name: 'Test Clinic', adminEmail, adminPassword: TEST_PASSWORD }));
 }
 
 /** A raw connection to the worker database: as its owner (superuser here), or assuming the runtime role. */

@@ -4,7 +4,8 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { AppConfig, publicBaseUrl } from '../../config/app-config';
 import { PersistenceKit } from '../../platform/persistence/tenant-scoped.repository';
 import { OBJECT_STORE, ObjectStore } from '../../platform/storage/object-store.port';
-import { TenantLookup } from '../tenants/tenant-lookup';
+import { ConversationAccess, ConversationAccessModule } from '../conversations';
+import { TenantLookup, TenantsModule } from '../tenants';
 import { AttachmentsController } from './attachments.controller';
 import { AttachmentsService } from './attachments.service';
 import { registerRawBodyRoutes } from './raw-body';
@@ -14,13 +15,14 @@ import { registerRawBodyRoutes } from './raw-body';
  * message. Exports AttachmentsService for the messages module.
  */
 @Module({
+  imports: [ConversationAccessModule, TenantsModule],
   controllers: [AttachmentsController],
   providers: [
     {
       provide: AttachmentsService,
-      inject: [PersistenceKit, TenantLookup, OBJECT_STORE, AppConfig],
-      useFactory: (kit: PersistenceKit, tenants: TenantLookup, objectStore: ObjectStore, config: AppConfig) =>
-        new AttachmentsService(kit, tenants, objectStore, { publicBaseUrl: publicBaseUrl(config), kmsKeyId: config.KMS_KEY_ID }),
+      inject: [PersistenceKit, ConversationAccess, TenantLookup, OBJECT_STORE, AppConfig],
+      useFactory: (kit: PersistenceKit, access: ConversationAccess, tenants: TenantLookup, objectStore: ObjectStore, config: AppConfig) =>
+        new AttachmentsService(kit, access, tenants, objectStore, { publicBaseUrl: publicBaseUrl(config), kmsKeyId: config.KMS_KEY_ID }),
     },
   ],
   exports: [AttachmentsService],

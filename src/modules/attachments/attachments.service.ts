@@ -5,8 +5,8 @@ import { AppError, NotFoundError } from '../../platform/http/app-error';
 import { ErrorCode } from '../../platform/http/error-codes';
 import { PersistenceKit } from '../../platform/persistence/tenant-scoped.repository';
 import { ObjectStore } from '../../platform/storage/object-store.port';
-import { MemberRepository } from '../conversations/conversation.repository';
-import { TenantLookup } from '../tenants/tenant-lookup';
+import { ConversationAccess } from '../conversations';
+import { TenantLookup } from '../tenants';
 import { AttachmentRepository, AttachmentState } from './attachment.repository';
 import { attachmentObjectKey, AttachmentRecord } from './attachment.table';
 import { AttachmentStorage, PresignedAttachmentStorage, SealedLocalAttachmentStorage } from './attachment-storage';
@@ -69,14 +69,18 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
  */
 export class AttachmentsService {
   private readonly attachments: AttachmentRepository;
-  private readonly members: MemberRepository;
   private readonly storage: AttachmentStorage;
   /** Set only with the embedded store, whose transfers the application serves itself. */
   private readonly local: SealedLocalAttachmentStorage | null;
 
-  constructor(private readonly kit: PersistenceKit, private readonly tenants: TenantLookup, objectStore: ObjectStore, options: AttachmentsOptions = {}) {
+  constructor(
+    private readonly kit: PersistenceKit,
+    private readonly access: Pick<ConversationAccess, 'requireMember'>,
+    private readonly tenants: TenantLookup,
+    objectStore: ObjectStore,
+    options: AttachmentsOptions = {},
+  ) {
     this.attachments = new AttachmentRepository(kit);
-    this.members = new MemberRepository(kit);
     if (objectStore.presigner) {
       this.storage = new PresignedAttachmentStorage(objectStore, objectStore.presigner, options.kmsKeyId);
       this.local = null;
@@ -88,7 +92,7 @@ export class AttachmentsService {
 
   async create(principal: Principal, request: NewAttachmentRequest): Promise<CreatedAttachment> {
     const { tenantId, userId } = principal;
-    await this.members.requireMember(tenantId, request.conversationId, userId);
+    await this.access.requireMember(tenantId, request.conversationId, userId);
     if (declaredFamily(request.contentType) === null) {
       throw new AppError(ErrorCode.ATTACHMENT_TYPE_MISMATCH, 422, 'This type of file cannot be attached.', { reason: 'unsupported_type', accepted: ACCEPTED_TYPES });
     }
@@ -272,7 +276,7 @@ export class AttachmentsService {
   private async accessible(principal: Principal, id: string): Promise<AttachmentState> {
     const attachment = await this.attachments.state(principal.tenantId, id);
     if (!attachment) throw new NotFoundError('attachment');
-    await this.members.requireMember(principal.tenantId, attachment.conversationId, principal.userId, 'attachment');
+    await this.access.requireMember(principal.tenantId, attachment.conversationId, principal.userId, 'attachment');
     return attachment;
   }
 

@@ -1,6 +1,4 @@
-import { NotFoundError } from '../../platform/http/app-error';
 import { Counter, PersistenceKit, TenantScopedRepository } from '../../platform/persistence/tenant-scoped.repository';
-import { MessageRecord, messageTable } from '../messages/message.table';
 import { conversationChannel, ConversationRecord, conversationTable, MemberRecord, MemberRole, memberTable } from './conversation.table';
 
 export type NewConversation = Pick<ConversationRecord, 'id' | 'tenantId' | 'type' | 'title' | 'directPair' | 'createdBy'>;
@@ -17,31 +15,9 @@ export interface ActivityCursor {
   id: string;
 }
 
-/**
- * The unread count reads the messages table: here until it moves to the messages module, where this aggregate
- * belongs as it is.
- */
-class UnreadMessages extends TenantScopedRepository<MessageRecord> {
-  constructor(kit: PersistenceKit) {
-    super(messageTable, kit);
-  }
-
-  async counts(tenantId: string, userId: string, conversationIds: readonly string[]): Promise<Map<string, number>> {
-    const rows = await this.aggregate({ tenantId, conversationId: conversationIds }, {
-      join: { table: memberTable, on: { conversationId: 'conversationId', seq: { gt: 'readSeq' }, senderId: { ne: 'userId' } }, where: { userId } },
-      groupBy: ['conversationId'],
-      measures: { unread: { count: '*' } },
-    });
-    return new Map(rows.map((row) => [row.conversationId, row.unread]));
-  }
-}
-
 export class ConversationRepository extends TenantScopedRepository<ConversationRecord> {
-  private readonly unread: UnreadMessages;
-
   constructor(kit: PersistenceKit) {
     super(conversationTable, kit);
-    this.unread = new UnreadMessages(kit);
   }
 
   create(conversation: NewConversation): Promise<ConversationRecord> {
@@ -102,15 +78,6 @@ export class ConversationRepository extends TenantScopedRepository<ConversationR
       limit,
     });
   }
-
-  /**
-   * Per conversation of the list, the messages after the user's read pointer (as it stands when counted) not sent by
-   * the user: counted, never cached, so always exact. Conversations without any are left out.
-   */
-  unreadCounts(tenantId: string, userId: string, pointers: readonly ConversationActivity[]): Promise<Map<string, number>> {
-    if (pointers.length === 0) return Promise.resolve(new Map());
-    return this.unread.counts(tenantId, userId, pointers.map((pointer) => pointer.id));
-  }
 }
 
 export class MemberRepository extends TenantScopedRepository<MemberRecord> {
@@ -123,16 +90,6 @@ export class MemberRepository extends TenantScopedRepository<MemberRecord> {
       auditDetails: { conversationId, userId, role },
       outbox: { channel: conversationChannel(conversationId), eventType: 'conversation.member_added', payload: { conversationId, userId } },
     });
-  }
-
-  /**
-   * The user's role in the conversation. A user who is not a member gets 404, whether or not the conversation exists
-   * (in this tenant or another): `resource` names what the caller asked for.
-   */
-  async requireMember(tenantId: string, conversationId: string, userId: string, resource = 'conversation'): Promise<MemberRole> {
-    const member = await this.membership(tenantId, conversationId, userId);
-    if (!member) throw new NotFoundError(resource);
-    return member.role;
   }
 
   async membership(tenantId: string, conversationId: string, userId: string): Promise<Pick<MemberRecord, 'id' | 'role' | 'readSeq'> | null> {

@@ -2,10 +2,12 @@ import { randomUUID } from 'node:crypto';
 import { Principal } from '../../platform/auth/principal';
 import { AppError, ConflictError, ForbiddenError, NotFoundError } from '../../platform/http/app-error';
 import { ErrorCode } from '../../platform/http/error-codes';
-import { PersistenceKit } from '../../platform/persistence/tenant-scoped.repository';
-import { UserRepository } from '../identity/user.repository';
+import { TenantTransactions } from '../../platform/database/tenant-transactions';
+import { UserDirectory } from '../identity';
 import { ConversationRepository, MemberRepository } from './conversation.repository';
 import { ConversationRecord, ConversationType, directPairOf, MAX_GROUP_MEMBERS, MemberRole } from './conversation.table';
+import { ConversationAccess } from './conversation-access';
+import { UnreadCounts } from './unread-counts.port';
 
 export interface MemberView {
   userId: string;
@@ -62,20 +64,24 @@ export function decodeActivityCursor(cursor: string): { lastActivityAt: Date; id
   return { lastActivityAt: new Date(match[1]), id: match[2] };
 }
 
+/** What the conversations service reads and writes; narrow so that a test can hand it fakes. */
+export type ConversationStore = Pick<ConversationRepository, 'create' | 'findById' | 'state' | 'findByDirectPair' | 'findByIds' | 'retitle' | 'activityOf'>;
+export type MemberStore = Pick<MemberRepository, 'add' | 'membership' | 'list' | 'remove' | 'markRead'>;
+export type UserStatuses = Pick<UserDirectory, 'statusesOf'>;
+
 /**
  * Conversations and their members. A caller sees only conversations it belongs to; every other id, in this tenant
  * or another, answers 404 exactly as a missing one does.
  */
 export class ConversationsService {
-  private readonly conversations: ConversationRepository;
-  private readonly members: MemberRepository;
-  private readonly users: UserRepository;
-
-  constructor(private readonly kit: PersistenceKit) {
-    this.conversations = new ConversationRepository(kit);
-    this.members = new MemberRepository(kit);
-    this.users = new UserRepository(kit);
-  }
+  constructor(
+    private readonly transactions: Pick<TenantTransactions, 'run'>,
+    private readonly access: Pick<ConversationAccess, 'requireMember'>,
+    private readonly conversations: ConversationStore,
+    private readonly members: MemberStore,
+    private readonly users: UserStatuses,
+    private readonly unread: UnreadCounts,
+  ) {}
 
   /** Returns the conversation and whether it was created now (a direct pair asked for again is not). */
   async create(principal: Principal, request: NewConversationRequest): Promise<{ conversation: ConversationView; created: boolean }> {
@@ -92,7 +98,7 @@ export class ConversationsService {
     }
     await this.requireActiveUsers(principal.tenantId, others);
     if (request.type === 'direct') return this.openDirect(principal, others[0]);
-    const conversation = await this.kit.transactions.run(principal.tenantId, async () => {
+    const conversation = await this.transactions.run(principal.tenantId, async () => {
       const created = await this.conversations.create({
         id: randomUUID(), tenantId: principal.tenantId, type: 'group', title: request.title ?? null, directPair: null, createdBy: principal.userId,
       });
@@ -113,7 +119,7 @@ export class ConversationsService {
   async list(principal: Principal, limit: number, cursor?: string): Promise<{ items: ConversationSummary[]; nextCursor: string | null }> {
     const page = await this.conversations.activityOf(principal.tenantId, principal.userId, limit, cursor === undefined ? undefined : decodeActivityCursor(cursor));
     const records = new Map((await this.conversations.findByIds(principal.tenantId, page.map((item) => item.id))).map((record) => [record.id, record]));
-    const unread = await this.conversations.unreadCounts(principal.tenantId, principal.userId, page);
+    const unread = await this.unread.unreadCounts(principal.tenantId, principal.userId, page);
     const items = page.flatMap((item) => {
       const record = records.get(item.id);
       return record ? [{
@@ -136,7 +142,7 @@ export class ConversationsService {
     await this.requireGroup(principal, id, 'owner');
     const wanted = [...new Set(userIds.map((userId) => userId.toLowerCase()))];
     await this.requireActiveUsers(principal.tenantId, wanted);
-    await this.kit.transactions.run(principal.tenantId, async () => {
+    await this.transactions.run(principal.tenantId, async () => {
       const current = new Set((await this.members.list(principal.tenantId, id)).map((member) => member.userId));
       const joining = wanted.filter((userId) => !current.has(userId));
       if (current.size + joining.length > MAX_GROUP_MEMBERS) {
@@ -177,7 +183,7 @@ export class ConversationsService {
 
   /** The caller's role in the conversation; 404 when it is not a member (whether or not the conversation exists). */
   private requireMember(principal: Principal, conversationId: string): Promise<MemberRole> {
-    return this.members.requireMember(principal.tenantId, conversationId, principal.userId);
+    return this.access.requireMember(principal.tenantId, conversationId, principal.userId);
   }
 
   private async requireGroup(principal: Principal, id: string, role?: MemberRole): Promise<MemberRole> {
@@ -194,7 +200,7 @@ export class ConversationsService {
     const existing = await this.conversations.findByDirectPair(principal.tenantId, directPair);
     if (existing) return { conversation: await this.view(principal, existing), created: false };
     try {
-      const conversation = await this.kit.transactions.run(principal.tenantId, async () => {
+      const conversation = await this.transactions.run(principal.tenantId, async () => {
         const created = await this.conversations.create({ id: randomUUID(), tenantId: principal.tenantId, type: 'direct', title: null, directPair, createdBy: principal.userId });
         await this.members.add(principal.tenantId, created.id, principal.userId, 'member');
         await this.members.add(principal.tenantId, created.id, otherId, 'member');

@@ -3,7 +3,7 @@ import { Principal } from '../../platform/auth/principal';
 import { annotateAudit, bindCaller } from '../../platform/context/request-context';
 import { blindIndex } from '../../platform/crypto/field-cipher';
 import { PersistenceKit } from '../../platform/persistence/tenant-scoped.repository';
-import { TenantLookup } from '../tenants/tenant-lookup';
+import { TenantLookup } from '../tenants';
 import { InvalidCredentialsError, MfaInvalidError, MfaRequiredError, WeakPasswordError } from './identity-errors';
 import { LoginAttemptKeys, LoginThrottle } from './login-throttle';
 import { mfaRequiredFor, MfaService } from './mfa.service';

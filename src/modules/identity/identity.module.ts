@@ -1,4 +1,4 @@
-import { Global, Module, OnApplicationBootstrap } from '@nestjs/common';
+import { Module, OnApplicationBootstrap } from '@nestjs/common';
 import { AccessTokenIssuer } from '../../platform/auth/access-token';
 import { AccessTokenStrategy } from '../../platform/auth/access-token.strategy';
 import { AccessTokenGuard } from '../../platform/auth/access.guard';
@@ -6,10 +6,9 @@ import { RolePolicy } from '../../platform/auth/role-policy';
 import { SessionLiveness } from '../../platform/auth/session-liveness';
 import { SigningKeyRing } from '../../platform/auth/signing-keys';
 import { PersistenceKit } from '../../platform/persistence/tenant-scoped.repository';
-import { TenantDirectory } from '../../platform/persistence/tenant-directory';
 import { RateLimiters } from '../../platform/rate-limit/rate-limiters';
 import { AppConfig } from '../../config/app-config';
-import { TenantLookup } from '../tenants/tenant-lookup';
+import { TenantLookup, TenantRegistry, TenantsModule } from '../tenants';
 import { AuthController } from './auth.controller';
 import { AuthService } from './auth.service';
 import { JwksController } from './jwks.controller';
@@ -18,15 +17,18 @@ import { MfaController } from './mfa.controller';
 import { MfaService } from './mfa.service';
 import { SessionRepository } from './session.repository';
 import { SessionService } from './session.service';
+import { UserDirectory } from './user-directory';
+import { UserRepository } from './user.repository';
 import { UsersController } from './users.controller';
 import { UsersService } from './users.service';
 
 /**
  * Who is calling: login, sessions, MFA, the user directory, and the pieces every other module's routes stand on
- * (the access-token strategy, session liveness, the role policy), exported for the global access guard.
+ * (the access-token strategy, session liveness, the role policy), exported for the global access guard; the user
+ * directory for the modules that name users.
  */
-@Global()
 @Module({
+  imports: [TenantsModule],
   controllers: [AuthController, MfaController, UsersController, JwksController],
   providers: [
     { provide: RolePolicy, useFactory: () => RolePolicy.load() },
@@ -56,11 +58,6 @@ import { UsersService } from './users.service';
       }),
     },
     {
-      provide: TenantLookup,
-      inject: [PersistenceKit, TenantDirectory],
-      useFactory: (kit: PersistenceKit, directory: TenantDirectory) => new TenantLookup(kit, directory),
-    },
-    {
       provide: SessionService,
       inject: [PersistenceKit, AccessTokenIssuer, SessionLiveness, TenantLookup],
       useFactory: (kit: PersistenceKit, issuer: AccessTokenIssuer, liveness: SessionLiveness, tenants: TenantLookup) =>
@@ -68,8 +65,8 @@ import { UsersService } from './users.service';
     },
     {
       provide: MfaService,
-      inject: [PersistenceKit, SessionLiveness],
-      useFactory: (kit: PersistenceKit, liveness: SessionLiveness) => new MfaService(kit, liveness),
+      inject: [PersistenceKit, SessionLiveness, TenantRegistry],
+      useFactory: (kit: PersistenceKit, liveness: SessionLiveness, tenants: TenantRegistry) => new MfaService(kit, liveness, tenants),
     },
     {
       provide: AuthService,
@@ -80,10 +77,11 @@ import { UsersService } from './users.service';
     {
       provide: UsersService,
       inject: [PersistenceKit, SessionService],
-      useFactory: (kit: PersistenceKit, sessions: SessionService) => new UsersService(kit, sessions),
+      useFactory: (kit: PersistenceKit, sessions: SessionService) => new UsersService(kit.transactions, new UserRepository(kit), sessions),
     },
+    { provide: UserDirectory, inject: [PersistenceKit], useFactory: (kit: PersistenceKit) => new UserDirectory(kit) },
   ],
-  exports: [RolePolicy, SessionLiveness, AccessTokenStrategy, AccessTokenGuard, AccessTokenIssuer, SessionService, TenantLookup],
+  exports: [RolePolicy, SessionLiveness, AccessTokenStrategy, AccessTokenGuard, AccessTokenIssuer, UserDirectory],
 })
 export class IdentityModule implements OnApplicationBootstrap {
   constructor(private readonly keys: SigningKeyRing) {}

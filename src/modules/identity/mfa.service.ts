@@ -2,8 +2,7 @@ import { Principal } from '../../platform/auth/principal';
 import { SessionLiveness } from '../../platform/auth/session-liveness';
 import { ConflictError, ForbiddenError, NotFoundError } from '../../platform/http/app-error';
 import { PersistenceKit } from '../../platform/persistence/tenant-scoped.repository';
-import { TenantRepository } from '../tenants/tenant.repository';
-import { securitySettingsOf } from '../tenants/tenant-settings';
+import { TenantRegistry } from '../tenants';
 import { MfaInvalidError } from './identity-errors';
 import { SessionRepository } from './session.repository';
 import { newTotpSecret, totpUri, verifyTotp } from './totp';
@@ -22,13 +21,15 @@ export class MfaService {
   private readonly totps: UserTotpRepository;
   private readonly users: UserRepository;
   private readonly sessions: SessionRepository;
-  private readonly tenants: TenantRepository;
 
-  constructor(private readonly kit: PersistenceKit, private readonly liveness: SessionLiveness) {
+  constructor(
+    private readonly kit: PersistenceKit,
+    private readonly liveness: SessionLiveness,
+    private readonly tenants: Pick<TenantRegistry, 'securitySettingsOf'>,
+  ) {
     this.totps = new UserTotpRepository(kit);
     this.users = new UserRepository(kit);
     this.sessions = new SessionRepository(kit);
-    this.tenants = new TenantRepository(kit);
   }
 
   isEnrolled(tenantId: string, userId: string): Promise<boolean> {
@@ -57,8 +58,8 @@ export class MfaService {
   }
 
   async remove(principal: Principal, code: string): Promise<void> {
-    const tenant = await this.tenants.findById(principal.tenantId);
-    if (tenant && mfaRequiredFor(principal.role, securitySettingsOf(tenant.settings).mfaRequired)) {
+    const settings = await this.tenants.securitySettingsOf(principal.tenantId);
+    if (settings && mfaRequiredFor(principal.role, settings.mfaRequired)) {
       throw new ForbiddenError('Your organisation requires multi-factor authentication for your role.');
     }
     const totp = await this.totps.find(principal.tenantId, principal.userId);

@@ -5,13 +5,12 @@ import { SessionLiveness } from '../../platform/auth/session-liveness';
 import { ACCESS_TOKEN_TTL_SECONDS } from '../../platform/auth/signing-keys';
 import { annotateAudit, bindCaller } from '../../platform/context/request-context';
 import { PersistenceKit } from '../../platform/persistence/tenant-scoped.repository';
-import { TenantSecuritySettings } from '../tenants/tenant-settings';
+import { TenantLookup, TenantSecuritySettings } from '../tenants';
 import { RefreshTokenInvalidError, RefreshTokenReusedError } from './identity-errors';
 import { hashRefreshToken, newRefreshToken, successorRefreshToken, tenantOfRefreshToken } from './refresh-token-codec';
 import { RefreshTokenRepository } from './refresh-token.repository';
 import { SessionLifetime, SessionRepository, SessionSelector } from './session.repository';
 import { SessionEndReason, SessionRecord } from './session.table';
-import { TenantLookup } from '../tenants/tenant-lookup';
 import { UserRepository } from './user.repository';
 
 /** A second refresh with the same token this soon is a duplicate (two tabs), not a theft. */

@@ -1,7 +1,7 @@
 import { Principal } from '../../platform/auth/principal';
 import { AppError, ConflictError, ForbiddenError, NotFoundError } from '../../platform/http/app-error';
 import { ErrorCode } from '../../platform/http/error-codes';
-import { PersistenceKit } from '../../platform/persistence/tenant-scoped.repository';
+import { TenantTransactions } from '../../platform/database/tenant-transactions';
 import { EmailTakenError, WeakPasswordError } from './identity-errors';
 import { hashPassword } from './password-hasher';
 import { passwordProblems } from './password-policy';
@@ -36,13 +36,17 @@ export function toUserView(user: UserRecord): UserView {
   return { id: user.id, email: user.email, displayName: user.displayName, role: user.role, status: user.status, createdAt: user.createdAt };
 }
 
+/** What the user administration reads and writes; narrow so that a test can hand it fakes. */
+export type UserStore = Pick<UserRepository, 'findById' | 'findByEmail' | 'create' | 'list' | 'searchByName' | 'credentialsById' | 'change'>;
+export type SessionEnder = Pick<SessionService, 'end'>;
+
 /** The tenant's user directory. Every id is looked up in the caller's tenant: a foreign id is simply not found. */
 export class UsersService {
-  private readonly users: UserRepository;
-
-  constructor(private readonly kit: PersistenceKit, private readonly sessions: SessionService) {
-    this.users = new UserRepository(kit);
-  }
+  constructor(
+    private readonly transactions: Pick<TenantTransactions, 'run'>,
+    private readonly users: UserStore,
+    private readonly sessions: SessionEnder,
+  ) {}
 
   async get(principal: Principal, id: string): Promise<UserView> {
     const user = await this.users.findById(principal.tenantId, id);
@@ -90,7 +94,7 @@ export class UsersService {
     if (id === principal.userId && (changes.role !== undefined || changes.status !== undefined)) {
       throw new ForbiddenError('You cannot change your own role or status; ask another administrator.');
     }
-    return this.kit.transactions.run(principal.tenantId, async () => {
+    return this.transactions.run(principal.tenantId, async () => {
       const before = await this.users.credentialsById(principal.tenantId, id);
       if (!before) throw new NotFoundError('user');
       const user = await this.users.change(principal.tenantId, id, changes);

@@ -1,5 +1,5 @@
 import { reviewable, RecordingKit } from '../../platform/persistence/testing/recording-kit';
-import { ConversationRepository } from '../conversations/conversation.repository';
+import { ConversationAccess } from '../conversations';
 import { MessageRepository, ReactionRepository } from './message.repository';
 
 // A diff in these snapshots changes the SQL of the hottest statements: review it as a query change (plan, indexes,
@@ -14,7 +14,7 @@ const SENT_AT = new Date('2026-01-02T03:04:05.678Z');
 describe('message statements', () => {
   it('send: the message, its seq draw, its audit event and its outbox event are one statement', async () => {
     const recording = new RecordingKit();
-    const counter = new ConversationRepository(recording.kit).seqCounter(CONVERSATION, SENDER, SENT_AT);
+    const counter = ConversationAccess.over(recording.kit).seqCounter(CONVERSATION, SENDER, SENT_AT);
     await new MessageRepository(recording.kit).create({
       id: MESSAGE, tenantId: TENANT, conversationId: CONVERSATION, senderId: SENDER, body: 'BP 120/80, recheck at noon', replyToSeq: null, createdAt: SENT_AT,
     }, counter);
@@ -43,6 +43,12 @@ describe('message statements', () => {
   it('reaction counts: per message and emoji, with whether the user reacted', async () => {
     const recording = new RecordingKit();
     await new ReactionRepository(recording.kit).counts(TENANT, SENDER, [MESSAGE]);
+    expect(recording.statements.map(reviewable)).toMatchSnapshot();
+  });
+
+  it('unread counts: after each read pointer, not the user\'s own', async () => {
+    const recording = new RecordingKit();
+    await new MessageRepository(recording.kit).unreadCounts(TENANT, SENDER, [{ id: CONVERSATION, readSeq: 7 }, { id: OTHER_CONVERSATION, readSeq: 0 }]);
     expect(recording.statements.map(reviewable)).toMatchSnapshot();
   });
 });

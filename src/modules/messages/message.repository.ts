@@ -1,6 +1,6 @@
 import { AuditDetails } from '../../platform/audit/audit-event';
 import { Counter, PersistenceKit, TenantScopedRepository } from '../../platform/persistence/tenant-scoped.repository';
-import { conversationChannel } from '../conversations/conversation.table';
+import { conversationChannel, ReadPointer } from '../conversations';
 import { MessageRecord, messageTable, MessageVersionRecord, messageVersionTable, ReactionRecord, reactionTable } from './message.table';
 
 export interface NewMessage {
@@ -111,6 +111,20 @@ export class MessageRepository extends TenantScopedRepository<MessageRecord> {
       auditDetails: { conversationId: message.conversationId, seq: message.seq },
       outbox: announce(message, 'message.deleted'),
     });
+  }
+
+  /**
+   * Per conversation, the messages after the user's read pointer not sent by the user: counted, never cached, so
+   * always exact. Conversations without any are left out.
+   */
+  async unreadCounts(tenantId: string, userId: string, pointers: readonly ReadPointer[]): Promise<Map<string, number>> {
+    if (pointers.length === 0) return new Map();
+    const rows = await this.aggregate({ tenantId }, {
+      anyOf: pointers.map((pointer) => ({ equals: { conversationId: pointer.id }, differs: { senderId: userId }, range: { seq: { gt: pointer.readSeq } } })),
+      groupBy: ['conversationId'],
+      measures: { unread: { count: '*' } },
+    });
+    return new Map(rows.map((row) => [row.conversationId, row.unread]));
   }
 }
 

@@ -2,11 +2,12 @@ import { randomUUID } from 'node:crypto';
 import { Principal } from '../../platform/auth/principal';
 import { RolePolicy } from '../../platform/auth/role-policy';
 import { blindIndex } from '../../platform/crypto/field-cipher';
+import { TenantKeys } from '../../platform/crypto/tenant-keys';
+import { TenantTransactions } from '../../platform/database/tenant-transactions';
 import { AppError, ForbiddenError, NotFoundError } from '../../platform/http/app-error';
 import { ErrorCode } from '../../platform/http/error-codes';
-import { PersistenceKit } from '../../platform/persistence/tenant-scoped.repository';
-import { AttachmentsService, AttachmentSummary } from '../attachments/attachments.service';
-import { ConversationRepository, MemberRepository } from '../conversations/conversation.repository';
+import { AttachmentsService, AttachmentSummary } from '../attachments';
+import { ConversationAccess } from '../conversations';
 import { IdempotencyKeyRepository } from './idempotency.repository';
 import { MessageRecord } from './message.table';
 import { MessageRepository, MessageVersionRepository, ReactionCount, ReactionRepository } from './message.repository';
@@ -63,25 +64,49 @@ function invalidSeq(message: string, lastSeq?: number): AppError {
   return new AppError(ErrorCode.INVALID_SEQ, 422, message, lastSeq === undefined ? undefined : { lastSeq });
 }
 
+/** What sending needs of the platform: transactions, and the tenant's index key (idempotency keys are stored hashed). */
+export interface MessagingKit {
+  transactions: Pick<TenantTransactions, 'run'>;
+  keys: Pick<TenantKeys, 'current'>;
+}
+
+export type MessageStore = Pick<MessageRepository, 'create' | 'findById' | 'findBySeq' | 'stateOf' | 'window' | 'existsBeyond' | 'search' | 'edit' | 'tombstone'>;
+export type VersionStore = Pick<MessageVersionRepository, 'keep' | 'history' | 'discard'>;
+export type ReactionStore = Pick<ReactionRepository, 'add' | 'remove' | 'discard' | 'counts'>;
+export type IdempotencyStore = Pick<IdempotencyKeyRepository, 'claim'>;
+
+/** This module's tables; narrow so that a test can hand the service fakes. */
+export interface MessageStores {
+  messages: MessageStore;
+  versions: VersionStore;
+  reactions: ReactionStore;
+  idempotency: IdempotencyStore;
+}
+
+export type MessageAccess = Pick<ConversationAccess, 'requireMember' | 'lastSeq' | 'seqCounter' | 'conversationsOf'>;
+export type MessageAttachments = Pick<AttachmentsService, 'attachToMessage' | 'summariesFor' | 'discardForMessage'>;
+
 /**
  * Sending, reading, editing, deleting and reacting to messages. Each write commits its row, its audit event and its
  * outbox event together. A caller that is not a member of the conversation gets 404 for every message in it.
  */
 export class MessagesService {
-  private readonly conversations: ConversationRepository;
-  private readonly members: MemberRepository;
-  private readonly messages: MessageRepository;
-  private readonly versions: MessageVersionRepository;
-  private readonly reactions: ReactionRepository;
-  private readonly idempotency: IdempotencyKeyRepository;
+  private readonly messages: MessageStore;
+  private readonly versions: VersionStore;
+  private readonly reactions: ReactionStore;
+  private readonly idempotency: IdempotencyStore;
 
-  constructor(private readonly kit: PersistenceKit, private readonly attachments: AttachmentsService, private readonly roles: RolePolicy) {
-    this.conversations = new ConversationRepository(kit);
-    this.members = new MemberRepository(kit);
-    this.messages = new MessageRepository(kit);
-    this.versions = new MessageVersionRepository(kit);
-    this.reactions = new ReactionRepository(kit);
-    this.idempotency = new IdempotencyKeyRepository(kit);
+  constructor(
+    private readonly kit: MessagingKit,
+    private readonly access: MessageAccess,
+    stores: MessageStores,
+    private readonly attachments: MessageAttachments,
+    private readonly roles: Pick<RolePolicy, 'allows'>,
+  ) {
+    this.messages = stores.messages;
+    this.versions = stores.versions;
+    this.reactions = stores.reactions;
+    this.idempotency = stores.idempotency;
   }
 
   /**
@@ -107,7 +132,7 @@ export class MessagesService {
       const now = new Date();
       const message = await this.messages.create(
         { id: messageId, tenantId, conversationId, senderId: userId, body: request.body, replyToSeq, createdAt: now },
-        this.conversations.seqCounter(conversationId, userId, now),
+        this.access.seqCounter(conversationId, userId, now),
       );
       if (!message) throw new NotFoundError('conversation');
       const attachments = request.attachmentIds?.length
@@ -205,19 +230,19 @@ export class MessagesService {
       await this.requireMember(principal, conversationId);
       conversationIds = [conversationId];
     } else {
-      conversationIds = await this.members.conversationsOf(principal.tenantId, principal.userId);
+      conversationIds = await this.access.conversationsOf(principal.tenantId, principal.userId);
     }
     const found = await this.messages.search(principal.tenantId, conversationIds, query, limit);
     return this.views(principal, found);
   }
 
   private async requireSeqExists(tenantId: string, conversationId: string, seq: number): Promise<void> {
-    const state = await this.conversations.state(tenantId, conversationId);
-    if (state && seq > state.lastSeq) throw invalidSeq('replyToSeq names a message that does not exist.', state.lastSeq);
+    const lastSeq = await this.access.lastSeq(tenantId, conversationId);
+    if (lastSeq !== null && seq > lastSeq) throw invalidSeq('replyToSeq names a message that does not exist.', lastSeq);
   }
 
   private async requireMember(principal: Principal, conversationId: string): Promise<void> {
-    await this.members.requireMember(principal.tenantId, conversationId, principal.userId);
+    await this.access.requireMember(principal.tenantId, conversationId, principal.userId);
   }
 
   private async idempotencyClaim(principal: Principal, conversationId: string, request: SendRequest, key: string, messageId: string) {

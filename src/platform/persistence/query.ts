@@ -82,9 +82,21 @@ export type Measure<R> = { count: '*' } | { [K in keyof R & string]: { some: K; 
 
 export type MeasureValue<M> = M extends { count: '*' } ? number : boolean;
 
+/** One alternative of `anyOf`: plain properties equal to, or different from, a value, and ranges. */
+export interface Alternative<R> {
+  equals?: { [K in keyof R & string]?: R[K] };
+  differs?: { [K in keyof R & string]?: R[K] };
+  range?: Ranges<R>;
+}
+
 export interface Aggregate<R, J extends StoredRecord, G extends keyof R & string, M extends Record<string, Measure<R>>> {
   /** Counted over the joined rows: a group's count is of the pairs that match. */
   join?: Join<R, J>;
+  /**
+   * Only rows that match at least one alternative: bounds that differ per group, such as each conversation's read
+   * pointer. An empty list matches nothing.
+   */
+  anyOf?: readonly Alternative<R>[];
   groupBy: readonly G[];
   /** Named results of each group; a name that is also a group key is refused. */
   measures: M;

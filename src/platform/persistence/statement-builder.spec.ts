@@ -283,6 +283,22 @@ describe('aggregate', () => {
     });
   });
 
+  it('keeps rows matching any alternative: bounds that differ per group; no alternative matches nothing', () => {
+    expect(flat(notes.aggregate(TENANT, [], {
+      anyOf: [{ equals: { id: 'n1' }, differs: { authorId: 'u1' }, range: { seq: { gt: 3 } } }, { equals: { id: 'n2' }, range: { seq: { gt: 0, lte: 9 } } }],
+      groupBy: ['id'],
+      measures: { newer: { count: '*' } },
+    }))).toEqual({
+      text: 'SELECT note.id AS "id", count(*)::int AS "newer" FROM note WHERE note.tenant_id = $1 AND '
+        + '((note.id = $2 AND note.author_id <> $3 AND note.seq > $4) OR (note.id = $5 AND note.seq > $6 AND note.seq <= $7)) GROUP BY note.id',
+      params: [TENANT, 'n1', 'u1', 3, 'n2', 0, 9],
+    });
+    expect(flat(notes.aggregate(TENANT, [], { anyOf: [], groupBy: [], measures: { n: { count: '*' } } })).text)
+      .toBe('SELECT count(*)::int AS "n" FROM note WHERE note.tenant_id = $1 AND false');
+    expect(() => notes.aggregate(TENANT, [], { anyOf: [{ equals: { body: 'x' } }], groupBy: [], measures: { n: { count: '*' } } })).toThrow('body is sealed');
+    expect(() => notes.aggregate(TENANT, [], { anyOf: [{}], groupBy: [], measures: { n: { count: '*' } } })).toThrow('names at least one condition');
+  });
+
   it('refuses a sealed column, a measure named like a group key and a measure name that is not an identifier', () => {
     expect(() => notes.aggregate(TENANT, [], { groupBy: ['body'], measures: { n: { count: '*' } } })).toThrow('body is sealed');
     expect(() => notes.aggregate(TENANT, [], { groupBy: ['id'], measures: { n: { some: 'body', equals: 'x' } } })).toThrow('body is sealed');

@@ -1,4 +1,4 @@
-import { Aggregate, Bounds, Comparison, CounterDraw, Direction, ExistingRow, Join, JoinedRead, Measure, OrderBy, Ranges } from './query';
+import { Aggregate, Alternative, Bounds, Comparison, CounterDraw, Direction, ExistingRow, Join, JoinedRead, Measure, OrderBy, Ranges } from './query';
 import { ColumnValues, SearchTerms, SearchTokenWrite, StoredFilter } from './row-codec';
 import { StoredRecord, TableDefinition } from './table-definition';
 
@@ -164,6 +164,7 @@ export class StatementBuilder<R extends StoredRecord> {
     if (unquotable !== undefined) throw new Error(`measure name ${JSON.stringify(unquotable)} is not an identifier`);
     const statement = new Statement();
     const { from, conditions } = this.joinedTo(statement, tenantId, filters, query.join);
+    if (query.anyOf) conditions.push(this.anyOf(statement, query.anyOf));
     const measures = Object.entries(query.measures).map(([name, measure]) => `${this.measure(statement, measure)} AS "${name}"`);
     const groups = query.groupBy.length > 0 ? ` GROUP BY ${query.groupBy.map((key) => this.qualified(key)).join(', ')}` : '';
     const order = (query.orderBy ?? []).map((item) => typeof item === 'string' ? this.qualified(item) : `min(${this.qualified(item.earliest)})`);
@@ -234,6 +235,23 @@ export class StatementBuilder<R extends StoredRecord> {
     if (directions.size > 1) throw new Error('keyset pagination orders every property in one direction');
     const operator = directions.has('desc') ? '<' : '>';
     return `(${keys.map((key) => this.qualified(key)).join(', ')}) ${operator} (${keys.map((key) => statement.add(after[key])).join(', ')})`;
+  }
+
+  private anyOf(statement: Statement, alternatives: readonly Alternative<R>[]): string {
+    if (alternatives.length === 0) return 'false';
+    const each = alternatives.map(({ equals = {}, differs = {}, range = {} }) => {
+      const parts = [
+        ...(Object.entries(equals) as [keyof R & string, unknown][]).map(([key, value]) => `${this.qualified(key)} = ${statement.add(value)}`),
+        ...(Object.entries(differs) as [keyof R & string, unknown][]).map(([key, value]) => `${this.qualified(key)} <> ${statement.add(value)}`),
+        ...(Object.entries(range) as [keyof R & string, Bounds<unknown>][]).flatMap(([key, bounds]) =>
+          (Object.entries(bounds) as [keyof Bounds<unknown>, unknown][])
+            .filter(([, value]) => value !== undefined)
+            .map(([bound, value]) => `${this.qualified(key)} ${RANGE_OPERATORS[bound]} ${statement.add(value)}`)),
+      ];
+      if (parts.length === 0) throw new Error('an alternative of anyOf names at least one condition');
+      return `(${parts.join(' AND ')})`;
+    });
+    return `(${each.join(' OR ')})`;
   }
 
   private measure(statement: Statement, measure: Measure<R>): string {

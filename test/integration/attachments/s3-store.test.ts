@@ -1,5 +1,6 @@
 import { AttachmentsService } from '../../../src/modules/attachments/attachments.service';
-import { TenantLookup } from '../../../src/modules/tenants/tenant-lookup';
+import { ConversationAccess } from '../../../src/modules/conversations';
+import { TenantLookup } from '../../../src/modules/tenants';
 import { ErrorCode } from '../../../src/platform/http/error-codes';
 import { asOwner } from '../../support/fixtures';
 import { TestApi } from '../../support/identity';
@@ -132,7 +133,7 @@ describe('attachments on S3', () => {
   });
 
   it('names the configured KMS key in the upload headers', async () => {
-    const service = new AttachmentsService(api.platform.persistence, api.app.get(TenantLookup), api.platform.objectStore, { kmsKeyId: 'arn:aws:kms:us-east-1:111122223333:alias/sealed-channels' });
+    const service = new AttachmentsService(api.platform.persistence, api.app.get(ConversationAccess), api.app.get(TenantLookup), api.platform.objectStore, { kmsKeyId: 'arn:aws:kms:us-east-1:111122223333:alias/sealed-channels' });
     const principal = { userId: owner.id, tenantId: north.tenant.tenantId, role: 'member' as const, sessionId: 'test', tokenId: 'test', authenticationMethods: ['pwd'] };
     const attachment = await service.create(principal, { conversationId: ward, fileName: 'a.png', contentType: 'image/png', size: 10 });
     expect(attachment.upload.headers['x-amz-server-side-encryption']).toBe('aws:kms');

@@ -1,4 +1,4 @@
-import { ProvisionedTenant } from '../../../src/modules/tenants/tenant-provisioning';
+import { ProvisionedTenant } from '../../../src/modules/onboarding';
 import { TenantScopeViolationError } from '../../../src/platform/http/app-error';
 import { actAsSystem } from '../../../src/platform/jobs/system-scope';
 import { Platform } from '../../../src/platform/platform';

@@ -1,11 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { AppError } from '../../platform/http/app-error';
 import { ErrorCode } from '../../platform/http/error-codes';
-import { PersistenceKit } from '../../platform/persistence/tenant-scoped.repository';
-import { hashPassword } from '../identity/password-hasher';
-import { passwordProblems } from '../identity/password-policy';
-import { UserRepository } from '../identity/user.repository';
-import { TenantRepository } from './tenant.repository';
+import { TenantTransactions } from '../../platform/database/tenant-transactions';
+import { passwordProblems, UserDirectory } from '../identity';
+import { TenantRegistry } from '../tenants';
 
 export interface NewTenant {
   slug: string;
@@ -20,33 +18,29 @@ export interface ProvisionedTenant {
   adminUserId: string;
 }
 
+/** What provisioning needs of each module it spans; narrow so that a test can hand it fakes. */
+export type TenantRows = Pick<TenantRegistry, 'create'>;
+export type FirstAdministrators = Pick<UserDirectory, 'createFirstAdministrator'>;
+export type Transactions = Pick<TenantTransactions, 'run'>;
+
 const SLUG = /^[a-z0-9][a-z0-9-]{1,62}$/;
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 
 /** Creates a tenant and its first administrator in one transaction, with their audit events. */
 export class TenantProvisioning {
-  private readonly tenants: TenantRepository;
-  private readonly users: UserRepository;
-
-  constructor(private readonly kit: PersistenceKit) {
-    this.tenants = new TenantRepository(kit);
-    this.users = new UserRepository(kit);
-  }
+  constructor(
+    private readonly transactions: Transactions,
+    private readonly tenants: TenantRows,
+    private readonly administrators: FirstAdministrators,
+  ) {}
 
   async provision(request: NewTenant): Promise<ProvisionedTenant> {
     const problems = validate(request);
     if (problems.length > 0) throw new AppError(ErrorCode.VALIDATION_FAILED, 400, 'The tenant request is invalid.', problems);
     const tenantId = randomUUID();
-    const passwordHash = await hashPassword(request.adminPassword);
-    return this.kit.transactions.run(tenantId, async () => {
+    return this.transactions.run(tenantId, async () => {
       const tenant = await this.tenants.create({ id: tenantId, slug: request.slug, name: request.name });
-      const admin = await this.users.create({
-        tenantId,
-        email: request.adminEmail,
-        displayName: 'Administrator',
-        role: 'tenant_admin',
-        passwordHash,
-      });
+      const admin = await this.administrators.createFirstAdministrator(tenantId, request.adminEmail, request.adminPassword);
       return { tenantId: tenant.id, slug: tenant.slug, adminUserId: admin.id };
     });
   }
