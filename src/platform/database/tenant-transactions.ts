@@ -2,6 +2,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Pool, PoolClient } from 'pg';
 import { DataSource } from 'typeorm';
 import { DependencyUnavailableError, TenantScopeViolationError } from '../http/app-error';
+import { isUuid } from '../validation/uuid';
 
 export interface QueryRows<T> {
   rows: T[];
@@ -14,12 +15,6 @@ export interface TenantTx {
   query<T = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<QueryRows<T>>;
   /** Runs once this transaction has committed (never if it rolls back). */
   onCommit(callback: () => void): void;
-}
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-function isUuid(value: string): boolean {
-  return UUID.test(value);
 }
 
 /** SQLSTATE classes that mean the database (not the statement) failed: connection exceptions, shutdown, crash. */
