@@ -15,6 +15,7 @@ import { loggerModuleOptions } from './platform/observability/logger';
 import { MetricsController } from './platform/observability/metrics';
 import { Platform } from './platform/platform';
 import { PlatformModule } from './platform/platform.module';
+import { SEALED_LOG_KEYS } from './sealed-tables';
 
 export interface AppModuleOptions {
   platform: Platform;
@@ -33,7 +34,7 @@ export class AppModule {
     return {
       module: AppModule,
       imports: [
-        LoggerModule.forRoot(loggerModuleOptions({ level: options.platform.config.LOG_LEVEL })),
+        LoggerModule.forRoot(loggerModuleOptions({ level: options.platform.config.LOG_LEVEL, sealedKeys: SEALED_LOG_KEYS })),
         PlatformModule.forPlatform(options.platform),
         DiscoveryModule,
         IdentityModule,
