@@ -1,8 +1,8 @@
 import { Writable } from 'node:stream';
-import { RequestMethod } from '@nestjs/common';
+import { RequestMethod, type LoggerService } from '@nestjs/common';
 import { pino, type LoggerOptions } from 'pino';
 import { SEALED_LOG_KEYS } from '../../sealed-tables';
-import { createRootLogger, loggerModuleOptions, sealedLogKeys, serializeError, serializeRequest } from './logger';
+import { createRootLogger, loggerModuleOptions, OperatorBootLogger, sealedLogKeys, serializeError, serializeRequest } from './logger';
 
 const config = (level = 'info') => ({ level, sealedKeys: SEALED_LOG_KEYS });
 
@@ -162,6 +162,40 @@ describe('sealedLogKeys', () => {
 
     expect(text()).not.toContain('PHI-DX-1');
     expect(text()).toContain('"ward":"B"');
+  });
+});
+
+describe('OperatorBootLogger', () => {
+  function recording(): { inner: LoggerService; calls: [string, unknown[]][] } {
+    const calls: [string, unknown[]][] = [];
+    const record = (level: string) => (...args: unknown[]): void => { calls.push([level, args]); };
+    return { inner: { log: record('info'), debug: record('debug'), warn: record('warn'), error: record('error'), verbose: record('verbose') }, calls };
+  }
+
+  it("logs Nest's module, controller and route lines at debug", () => {
+    const { inner, calls } = recording();
+    const logger = new OperatorBootLogger(inner);
+
+    logger.log('Starting Nest application...', 'NestFactory');
+    logger.log('AppModule dependencies initialized', 'InstanceLoader');
+    logger.log('UsersController {/v1/users}:', 'RoutesResolver');
+    logger.log('Mapped {/v1/users, GET} route', 'RouterExplorer');
+
+    expect(calls.map(([level]) => level)).toEqual(['debug', 'debug', 'debug', 'debug']);
+    expect(calls[3]).toEqual(['debug', ['Mapped {/v1/users, GET} route', 'RouterExplorer']]);
+  });
+
+  it('passes every other line through at its own level', () => {
+    const { inner, calls } = recording();
+    const logger = new OperatorBootLogger(inner);
+
+    logger.log('Nest application successfully started', 'NestApplication');
+    logger.log({ tenant: 't1' }, 'AuditSealer');
+    logger.log('no context');
+    logger.warn('Mapped twice', 'RouterExplorer');
+    logger.error('failed', 'HttpErrorFilter');
+
+    expect(calls.map(([level]) => level)).toEqual(['info', 'info', 'info', 'warn', 'error']);
   });
 });
 

@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import type { IncomingMessage } from 'node:http';
-import { RequestMethod } from '@nestjs/common';
+import { RequestMethod, type LoggerService } from '@nestjs/common';
 import type { Params } from 'nestjs-pino';
 import { pino, type DestinationStream, type Logger, type LoggerOptions } from 'pino';
 import { requestIdFrom } from '../http/fastify-options';
@@ -105,6 +105,47 @@ function prettyTransport(pretty: boolean | undefined): LoggerOptions['transport'
     return { target: 'pino-pretty' };
   } catch {
     return undefined;
+  }
+}
+
+/**
+ * Nest's own boot chatter: a line per module initialised, per controller and per route mapped (fifty-odd lines at
+ * `info` on every start). The route list is a debug matter; an operator reads the embedded-default notices, the
+ * migrations and the ready line.
+ */
+export const NEST_BOOT_CHATTER_CONTEXTS: ReadonlySet<string> = new Set(['NestFactory', 'InstanceLoader', 'RoutesResolver', 'RouterExplorer']);
+
+/** The Nest logger bridge: passes everything through, but logs Nest's boot chatter at debug instead of info. */
+export class OperatorBootLogger implements LoggerService {
+  constructor(private readonly inner: LoggerService) {}
+
+  log(message: unknown, ...optionalParams: unknown[]): void {
+    const context = optionalParams.at(-1);
+    if (typeof context === 'string' && NEST_BOOT_CHATTER_CONTEXTS.has(context)) {
+      this.debug(message, ...optionalParams);
+      return;
+    }
+    this.inner.log(message, ...optionalParams);
+  }
+
+  error(message: unknown, ...optionalParams: unknown[]): void {
+    this.inner.error(message, ...optionalParams);
+  }
+
+  warn(message: unknown, ...optionalParams: unknown[]): void {
+    this.inner.warn(message, ...optionalParams);
+  }
+
+  debug(message: unknown, ...optionalParams: unknown[]): void {
+    this.inner.debug?.(message, ...optionalParams);
+  }
+
+  verbose(message: unknown, ...optionalParams: unknown[]): void {
+    this.inner.verbose?.(message, ...optionalParams);
+  }
+
+  fatal(message: unknown, ...optionalParams: unknown[]): void {
+    this.inner.fatal?.(message, ...optionalParams);
   }
 }
 
