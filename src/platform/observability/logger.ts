@@ -40,8 +40,9 @@ export function sealedLogKeys(tables: readonly SealedColumnSource[]): string[] {
 /** pino paths match fixed depths only: these cover what code logs; scrubSensitiveKeys covers the rest. */
 const REDACT_PATH_DEPTH = 4;
 
+/** `…_sealed` column names need no paths of their own: the scrub matches the suffix at any depth. */
 function redactPaths(keys: readonly string[]): string[] {
-  return keys.flatMap((key) =>
+  return keys.filter((key) => !SEALED_KEY.test(key)).flatMap((key) =>
     Array.from({ length: REDACT_PATH_DEPTH + 1 }, (_, depth) => `${'*.'.repeat(depth)}${pathSegment(key)}`.replace('.[', '[')),
   );
 }
