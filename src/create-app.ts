@@ -6,6 +6,7 @@ import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module';
 import { fastifyOptions, registerHttpHardening } from './platform/http/fastify-options';
 import { createValidationPipe } from './platform/http/validation';
+import { OperatorBootLogger } from './platform/observability/logger';
 import { registerHttpMetrics } from './platform/observability/metrics';
 import { Platform } from './platform/platform';
 
@@ -17,7 +18,7 @@ export async function createHttpApp(platform: Platform, extraControllers: Type[]
     new FastifyAdapter(fastifyOptions({ bodyLimitBytes: config.BODY_LIMIT_BYTES, trustProxy: config.TRUST_PROXY })),
     { bufferLogs: true, abortOnError: false },
   );
-  app.useLogger(app.get(Logger));
+  app.useLogger(new OperatorBootLogger(app.get(Logger)));
   app.useGlobalPipes(createValidationPipe());
   await registerHttpHardening(app);
   registerHttpMetrics(app);

@@ -3,6 +3,7 @@ import { AppConfig, InvalidConfigError, loadConfig } from './config/app-config';
 import { createHttpApp } from './create-app';
 import { createRootLogger } from './platform/observability/logger';
 import { createPlatform } from './platform/platform';
+import { SEALED_LOG_KEYS } from './sealed-tables';
 
 function configOrExit(): AppConfig {
   try {
@@ -17,7 +18,7 @@ function configOrExit(): AppConfig {
 
 async function bootstrap(): Promise<void> {
   const config = configOrExit();
-  const logger = createRootLogger(config.LOG_LEVEL);
+  const logger = createRootLogger({ level: config.LOG_LEVEL, sealedKeys: SEALED_LOG_KEYS });
   const started = Date.now();
   const platform = await createPlatform(config, logger);
   const app = await createHttpApp(platform);

@@ -7,6 +7,7 @@ import { cliContext, runInContext } from '../platform/context/request-context';
 import { AppError } from '../platform/http/app-error';
 import { createRootLogger } from '../platform/observability/logger';
 import { createPlatform, Platform } from '../platform/platform';
+import { SEALED_LOG_KEYS } from '../sealed-tables';
 
 /** Exit codes: 0 done, 1 failed, 2 bad usage, 3 audit trail not intact. */
 const EXIT_FAILED = 1;
@@ -25,7 +26,7 @@ function printLine(output: Record<string, unknown>): void {
 
 async function withPlatform<T>(command: string, work: (platform: Platform) => Promise<T>, settings: NodeJS.ProcessEnv = {}): Promise<T> {
   const config = loadConfig({ ...process.env, ...settings });
-  const logger = createRootLogger(process.env.LOG_LEVEL ?? 'warn', process.stderr);
+  const logger = createRootLogger({ level: process.env.LOG_LEVEL ?? 'warn', sealedKeys: SEALED_LOG_KEYS }, process.stderr);
   const platform = await createPlatform(config, logger);
   try {
     return await runInContext(cliContext(command), () => work(platform));

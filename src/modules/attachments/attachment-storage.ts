@@ -27,7 +27,6 @@ export interface DownloadTarget {
 
 /** Where an attachment's bytes go and how a client reaches them: S3 through presigned URLs, or the app itself. */
 export interface AttachmentStorage {
-  readonly direct: boolean;
   uploadTarget(attachment: AttachmentObject, upload: { contentType: string; size: number; expiresAt: Date }): Promise<UploadTarget>;
   /** The stored object for checking, or null when nothing was uploaded. */
   open(attachment: AttachmentObject): Promise<StoredObject | null>;
@@ -45,8 +44,6 @@ function secondsUntil(instant: Date): number {
 
 /** S3: the client PUTs and GETs the object directly with presigned URLs; uploads are encrypted with SSE-KMS. */
 export class PresignedAttachmentStorage implements AttachmentStorage {
-  readonly direct = true;
-
   constructor(private readonly store: ObjectStore, private readonly presigner: ObjectPresigner, private readonly kmsKeyId?: string) {}
 
   async uploadTarget(attachment: AttachmentObject, upload: { contentType: string; size: number; expiresAt: Date }): Promise<UploadTarget> {
@@ -92,8 +89,6 @@ export class PresignedAttachmentStorage implements AttachmentStorage {
  * links it signs (see signed-links.ts), and seals every object with the tenant's data key before it touches disk.
  */
 export class SealedLocalAttachmentStorage implements AttachmentStorage {
-  readonly direct = false;
-
   constructor(private readonly kit: PersistenceKit, private readonly store: ObjectStore, private readonly publicBaseUrl: string) {}
 
   async uploadTarget(attachment: AttachmentObject, upload: { contentType: string; size: number; expiresAt: Date }): Promise<UploadTarget> {

@@ -5,6 +5,7 @@ import { AppError, NotFoundError } from '../../platform/http/app-error';
 import { ErrorCode } from '../../platform/http/error-codes';
 import { PersistenceKit } from '../../platform/persistence/tenant-scoped.repository';
 import { ObjectStore } from '../../platform/storage/object-store.port';
+import { isUuid } from '../../platform/validation/uuid';
 import { ConversationAccess } from '../conversations';
 import { TenantLookup } from '../tenants';
 import { AttachmentRepository, AttachmentState } from './attachment.repository';
@@ -59,8 +60,6 @@ export interface AttachmentContent {
 /** Upload URLs live 15 minutes, download URLs 5. */
 export const UPLOAD_URL_SECONDS = 15 * 60;
 export const DOWNLOAD_URL_SECONDS = 5 * 60;
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /**
  * Attachments: created against a conversation the caller belongs to, uploaded by the client straight to the object
@@ -170,11 +169,6 @@ export class AttachmentsService {
     return this.storage.downloadTarget({ tenantId: principal.tenantId, id, objectKey: record.objectKey }, { contentType: servedContentType(record.detectedType), expiresAt });
   }
 
-  /** Whether uploads and downloads go through this application (the embedded store) rather than straight to S3. */
-  get servesTransfers(): boolean {
-    return this.local !== null;
-  }
-
   /**
    * Checks a signed link (method, tenant, attachment, size, expiry) before its body is read; binds the request's audit
    * to the link's tenant. Any flaw answers 403 alike, so the answer says nothing about which part was wrong.
@@ -233,7 +227,7 @@ export class AttachmentsService {
   async attachToMessage(tenantId: string, conversationId: string, senderId: string, messageId: string, attachmentIds: readonly string[]): Promise<AttachmentSummary[]> {
     if (attachmentIds.length === 0) return [];
     const ids = [...attachmentIds];
-    if (new Set(ids).size !== ids.length || ids.some((id) => !UUID.test(id))) throw invalidAttachments(ids);
+    if (new Set(ids).size !== ids.length || ids.some((id) => !isUuid(id))) throw invalidAttachments(ids);
     return this.kit.transactions.run(tenantId, async () => {
       const linked = new Set(await this.attachments.attach(tenantId, conversationId, senderId, messageId, ids));
       // Throwing rolls back the links made so far with the rest of the transaction.
@@ -250,7 +244,7 @@ export class AttachmentsService {
   /** Summaries of the attachments of these messages (one query), keyed by message id; every id asked for is a key. */
   async summariesFor(tenantId: string, messageIds: readonly string[]): Promise<Map<string, AttachmentSummary[]>> {
     const summaries = new Map<string, AttachmentSummary[]>(messageIds.map((id) => [id, []]));
-    const ids = [...new Set(messageIds)].filter((id) => UUID.test(id));
+    const ids = [...new Set(messageIds)].filter((id) => isUuid(id));
     if (ids.length === 0) return summaries;
     for (const record of await this.attachments.ofMessages(tenantId, ids)) {
       if (record.messageId !== null) summaries.get(record.messageId)?.push(summaryOf(record));
@@ -264,7 +258,7 @@ export class AttachmentsService {
    * store failure throws, so that transaction rolls back rather than keeping the rows of half-deleted objects.
    */
   async discardForMessage(tenantId: string, messageId: string): Promise<void> {
-    if (!UUID.test(messageId)) return;
+    if (!isUuid(messageId)) return;
     await this.kit.transactions.run(tenantId, async () => {
       const attached = await this.attachments.attachedTo(tenantId, messageId);
       for (const attachment of attached) await this.attachments.markDeleted(tenantId, attachment.id, messageId);

@@ -2,6 +2,7 @@ import { KeyObject, timingSafeEqual } from 'node:crypto';
 import { blindIndex } from '../../platform/crypto/field-cipher';
 import { AppError } from '../../platform/http/app-error';
 import { ErrorCode } from '../../platform/http/error-codes';
+import { isUuid } from '../../platform/validation/uuid';
 
 /**
  * Short-lived links the application signs for itself, standing in for S3's presigned URLs when objects live in the
@@ -26,7 +27,6 @@ export class InvalidLinkError extends AppError {
   }
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const DIGITS = /^[1-9][0-9]{0,15}$/;
 const SIGNATURE = /^[A-Za-z0-9_-]{43}$/;
 
@@ -56,10 +56,10 @@ export function linkPath(claims: LinkClaims, signature: string): string {
  * nothing about the signature or the expiry: see AttachmentsService.verifyLink.
  */
 export function claimedLink(method: LinkMethod, attachmentId: unknown, query: unknown): { claims: LinkClaims; signature: string } | null {
-  if (typeof attachmentId !== 'string' || !UUID.test(attachmentId) || typeof query !== 'object' || query === null) return null;
+  if (typeof attachmentId !== 'string' || !isUuid(attachmentId) || typeof query !== 'object' || query === null) return null;
   const { tenant, expires, size, signature, ...unknown } = query as Record<string, unknown>;
   if (Object.keys(unknown).length > 0) return null;
-  if (typeof tenant !== 'string' || !UUID.test(tenant)) return null;
+  if (typeof tenant !== 'string' || !isUuid(tenant)) return null;
   if (typeof expires !== 'string' || !DIGITS.test(expires)) return null;
   if (typeof signature !== 'string' || !SIGNATURE.test(signature)) return null;
   if (method === 'PUT' ? typeof size !== 'string' || !DIGITS.test(size) : size !== undefined) return null;

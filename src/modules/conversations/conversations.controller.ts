@@ -4,12 +4,11 @@ import type { FastifyReply } from 'fastify';
 import { CurrentPrincipal, RequirePermission } from '../../platform/auth/access.decorators';
 import { Principal } from '../../platform/auth/principal';
 import { AuditAction } from '../../platform/audit/http-audit';
+import { DEFAULT_PAGE_SIZE } from '../../platform/http/pagination';
 import {
   AddMembersDto, ConversationDto, ConversationListDto, CreateConversationDto, ListConversationsQuery, MarkReadDto, ReceiptListDto, UpdateConversationDto,
 } from './conversations.dto';
 import { ConversationsService, ConversationSummary, ConversationView, ReceiptView } from './conversations.service';
-
-const DEFAULT_PAGE_SIZE = 50;
 
 @ApiTags('conversations')
 @Controller('v1/conversations')

@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
 import { ArrayMaxSize, ArrayMinSize, IsArray, IsIn, IsInt, IsString, IsUUID, Length, Matches, Max, Min, ValidateIf } from 'class-validator';
+import { PageLimit } from '../../platform/http/pagination';
 import { IsOmittable, PRINTABLE_LINE } from '../../platform/http/validation';
 import { ConversationType, MAX_GROUP_MEMBERS, MemberRole } from './conversation.table';
 
@@ -43,8 +43,7 @@ export class ListConversationsQuery {
   @IsOmittable() @IsString() @Length(1, 200)
   cursor?: string;
 
-  @ApiPropertyOptional({ minimum: 1, maximum: 200, default: 50 })
-  @IsOmittable() @Type(() => Number) @IsInt() @Min(1) @Max(200)
+  @PageLimit()
   limit?: number;
 }
 

@@ -54,6 +54,10 @@ export function encodeActivityCursor(lastActivityAt: Date, id: string): string {
   return Buffer.from(`${lastActivityAt.toISOString()}|${id}`).toString('base64url');
 }
 
+function conversationFull(): AppError {
+  return new AppError(ErrorCode.CONVERSATION_FULL, 422, `A group has at most ${MAX_GROUP_MEMBERS} members.`, { max: MAX_GROUP_MEMBERS });
+}
+
 const CURSOR = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z)\|([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/;
 
 export function decodeActivityCursor(cursor: string): { lastActivityAt: Date; id: string } {
@@ -94,7 +98,7 @@ export class ConversationsService {
         throw new AppError(ErrorCode.VALIDATION_FAILED, 400, 'A direct conversation has no title.', [{ field: 'title', constraints: ['directTitle'] }]);
       }
     } else if (others.length + 1 > MAX_GROUP_MEMBERS) {
-      throw new AppError(ErrorCode.CONVERSATION_FULL, 422, `A group has at most ${MAX_GROUP_MEMBERS} members.`, { max: MAX_GROUP_MEMBERS });
+      throw conversationFull();
     }
     await this.requireActiveUsers(principal.tenantId, others);
     if (request.type === 'direct') return this.openDirect(principal, others[0]);
@@ -146,7 +150,7 @@ export class ConversationsService {
       const current = new Set((await this.members.list(principal.tenantId, id)).map((member) => member.userId));
       const joining = wanted.filter((userId) => !current.has(userId));
       if (current.size + joining.length > MAX_GROUP_MEMBERS) {
-        throw new AppError(ErrorCode.CONVERSATION_FULL, 422, `A group has at most ${MAX_GROUP_MEMBERS} members.`, { max: MAX_GROUP_MEMBERS });
+        throw conversationFull();
       }
       for (const userId of joining) await this.members.add(principal.tenantId, id, userId, 'member');
     });

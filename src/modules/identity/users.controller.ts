@@ -3,10 +3,9 @@ import { ApiCreatedResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { AllowedDuringMfaEnrolment, CurrentPrincipal, RequirePermission } from '../../platform/auth/access.decorators';
 import { Principal } from '../../platform/auth/principal';
 import { AuditAction } from '../../platform/audit/http-audit';
+import { DEFAULT_PAGE_SIZE } from '../../platform/http/pagination';
 import { CreateUserDto, ListUsersQuery, UpdateUserDto, UserDto, UserListDto } from './users.dto';
 import { UsersService, UserView } from './users.service';
-
-const DEFAULT_PAGE_SIZE = 50;
 
 @ApiTags('users')
 @Controller('v1/users')

@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
-import { IsEmail, IsIn, IsInt, IsString, IsUUID, Length, Matches, Max, MaxLength, Min } from 'class-validator';
+import { IsEmail, IsIn, IsString, IsUUID, Length, Matches, MaxLength } from 'class-validator';
 import { Role, ROLES } from '../../platform/auth/principal';
+import { PageLimit } from '../../platform/http/pagination';
 import { IsOmittable, PRINTABLE_LINE } from '../../platform/http/validation';
 import { UserStatus } from './user.table';
 
@@ -52,8 +52,7 @@ export class ListUsersQuery {
   @IsOmittable() @IsUUID()
   cursor?: string;
 
-  @ApiPropertyOptional({ minimum: 1, maximum: 200, default: 50 })
-  @IsOmittable() @Type(() => Number) @IsInt() @Min(1) @Max(200)
+  @PageLimit()
   limit?: number;
 }
 

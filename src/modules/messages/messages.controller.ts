@@ -4,13 +4,12 @@ import type { FastifyReply } from 'fastify';
 import { CurrentPrincipal, RequirePermission } from '../../platform/auth/access.decorators';
 import { Principal } from '../../platform/auth/principal';
 import { AuditAction } from '../../platform/audit/http-audit';
+import { DEFAULT_PAGE_SIZE } from '../../platform/http/pagination';
 import { AppError } from '../../platform/http/app-error';
 import { ErrorCode } from '../../platform/http/error-codes';
 import { ApiSeqParam, EmojiParamPipe, SeqParam } from './message-params';
 import { EditMessageDto, HistoryDto, ListMessagesQuery, MessageDto, MessageListDto, SendMessageDto } from './messages.dto';
 import { HistoryItem, MessagesService, MessageView } from './messages.service';
-
-const DEFAULT_PAGE_SIZE = 50;
 const MAX_IDEMPOTENCY_KEY_LENGTH = 255;
 
 function idempotencyKeyOf(header: string | undefined): string | undefined {

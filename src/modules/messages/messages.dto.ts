@@ -1,6 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { ArrayMaxSize, IsArray, IsInt, IsString, IsUUID, Length, Max, Min, ValidateIf } from 'class-validator';
+import { PageLimit } from '../../platform/http/pagination';
 import { IsOmittable } from '../../platform/http/validation';
 import { IsMessageBody, MAX_BODY_CHARACTERS } from './message-body';
 
@@ -37,8 +38,7 @@ export class ListMessagesQuery {
   @IsOmittable() @Type(() => Number) @IsInt() @Min(1) @Max(MAX_SEQ)
   beforeSeq?: number;
 
-  @ApiPropertyOptional({ minimum: 1, maximum: 200, default: 50 })
-  @IsOmittable() @Type(() => Number) @IsInt() @Min(1) @Max(200)
+  @PageLimit()
   limit?: number;
 }
 

@@ -5,6 +5,7 @@ import { LRUCache } from 'lru-cache';
 import { ExtractJwt, Strategy } from 'passport-jwt';
 import { AppConfig } from '../../config/app-config';
 import { UnauthenticatedError } from '../http/app-error';
+import { isUuid } from '../validation/uuid';
 import { ACCESS_TOKEN_TYPE, AccessTokenClaims } from './access-token';
 import { Principal, Role, ROLES } from './principal';
 import { SessionLiveness } from './session-liveness';
@@ -12,7 +13,6 @@ import { ACCESS_TOKEN_TTL_SECONDS, CLOCK_TOLERANCE_SECONDS, SigningKeyRing } fro
 
 export const ACCESS_TOKEN_STRATEGY = 'access-token';
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 /** A verified principal plus the state of its session, for the access guard. */
 export interface AuthenticatedCaller extends Principal {
@@ -114,8 +114,4 @@ function accessTokenClaims(payload: unknown): AccessTokenClaims | null {
     typeof claims.iat === 'number' && typeof claims.exp === 'number' &&
     claims.iat <= now + CLOCK_TOLERANCE_SECONDS && claims.exp > claims.iat && claims.exp - claims.iat <= ACCESS_TOKEN_TTL_SECONDS;
   return valid ? (claims as AccessTokenClaims & { role: Role }) : null;
-}
-
-function isUuid(value: unknown): value is string {
-  return typeof value === 'string' && UUID.test(value);
 }

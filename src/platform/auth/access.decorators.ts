@@ -1,6 +1,7 @@
 import { applyDecorators, createParamDecorator, ExecutionContext, SetMetadata } from '@nestjs/common';
 import { ApiBearerAuth } from '@nestjs/swagger';
 import { Principal, PRINCIPAL_KEY, RequestWithPrincipal } from './principal';
+import type { Permission } from './role-policy';
 
 export const PUBLIC_ROUTE = 'access:public';
 export const REQUIRED_PERMISSION = 'access:permission';
@@ -10,7 +11,7 @@ export const ALLOWED_DURING_MFA_ENROLMENT = 'access:mfa-enrolment';
 export const Public = (): MethodDecorator & ClassDecorator => SetMetadata(PUBLIC_ROUTE, true);
 
 /** Needs a live session whose role holds this permission in policies/roles.json. */
-export const RequirePermission = (permission: string): MethodDecorator & ClassDecorator =>
+export const RequirePermission = (permission: Permission): MethodDecorator & ClassDecorator =>
   applyDecorators(SetMetadata(REQUIRED_PERMISSION, permission), ApiBearerAuth());
 
 /** Still answers while the tenant waits for this user to enrol in MFA (enrolment itself, profile, logout). */

@@ -6,7 +6,7 @@ import { ErrorCode } from '../http/error-codes';
 import { ALLOWED_DURING_MFA_ENROLMENT, PUBLIC_ROUTE, REQUIRED_PERMISSION } from './access.decorators';
 import { ACCESS_TOKEN_STRATEGY, AccessTokenStrategy, AuthenticatedCaller, bearerToken } from './access-token.strategy';
 import { PRINCIPAL_KEY, RequestWithPrincipal } from './principal';
-import { RolePolicy } from './role-policy';
+import { Permission, RolePolicy } from './role-policy';
 
 /** passport's outcome as our errors: the envelope, a reason, never jsonwebtoken's message. */
 @Injectable()
@@ -34,7 +34,7 @@ export class AccessGuard implements CanActivate {
   async canActivate(execution: ExecutionContext): Promise<boolean> {
     const targets = [execution.getHandler(), execution.getClass()];
     if (this.reflector.getAllAndOverride<boolean>(PUBLIC_ROUTE, targets)) return true;
-    const permission = this.reflector.getAllAndOverride<string | undefined>(REQUIRED_PERMISSION, targets);
+    const permission = this.reflector.getAllAndOverride<Permission | undefined>(REQUIRED_PERMISSION, targets);
     if (permission === undefined) throw new ForbiddenError('This route is not open to anyone.');
 
     const request = execution.switchToHttp().getRequest<RequestWithPrincipal & { user?: AuthenticatedCaller; headers: { authorization?: string } }>();

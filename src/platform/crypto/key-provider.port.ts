@@ -17,8 +17,6 @@ export interface KeyProvider {
   ping(): Promise<void>;
 }
 
-export const KEY_PROVIDER = Symbol('KeyProvider');
-
 export function encryptionContextFor(tenantId: string): Record<string, string> {
   return { tenant_id: tenantId };
 }

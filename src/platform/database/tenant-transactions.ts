@@ -2,6 +2,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Pool, PoolClient } from 'pg';
 import { DataSource } from 'typeorm';
 import { DependencyUnavailableError, TenantScopeViolationError } from '../http/app-error';
+import { isUuid } from '../validation/uuid';
 
 export interface QueryRows<T> {
   rows: T[];
@@ -33,12 +34,6 @@ export class NestedPoolAcquisitionError extends Error {
   constructor() {
     super('a pool connection was requested from inside an open transaction on the same pool');
   }
-}
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-function isUuid(value: string): boolean {
-  return UUID.test(value);
 }
 
 /** SQLSTATE classes that mean the database (not the statement) failed: connection exceptions, shutdown, crash. */

@@ -85,6 +85,21 @@ describe('toErrorResponse', () => {
     expect(JSON.stringify(body)).not.toContain('jane@example.com');
   });
 
+  it('keeps the message a controller gave a Nest HttpException', () => {
+    const { status, body } = toErrorResponse(new BadRequestException('Nothing to change.'), REQUEST_ID);
+
+    expect(status).toBe(400);
+    expect(body.error).toEqual({ code: ErrorCode.VALIDATION_FAILED, message: 'Nothing to change.', details: null, requestId: REQUEST_ID });
+    expect(toErrorResponse(new HttpException('Pick another slot.', 409), REQUEST_ID).body.error.message).toBe('Pick another slot.');
+  });
+
+  it("uses our message when the exception carries only Nest's status text, a list, or is a 5xx", () => {
+    expect(toErrorResponse(new BadRequestException(), REQUEST_ID).body.error.message).toBe('The request is invalid.');
+    expect(toErrorResponse(new UnauthorizedException(), REQUEST_ID).body.error.message).toBe('Authentication is required.');
+    expect(toErrorResponse(new BadRequestException(['a', 'b']), REQUEST_ID).body.error.message).toBe('The request is invalid.');
+    expect(toErrorResponse(new HttpException('pool exhausted at db-7', 500), REQUEST_ID).body.error.message).toBe('An unexpected error occurred.');
+  });
+
   it('maps a Fastify body-too-large error, raw or wrapped by the adapter, to 413', () => {
     const raw = new FastifyStyleError('FST_ERR_CTP_BODY_TOO_LARGE', 413, 'Request body is too large');
     const wrapped = new HttpException(raw.message, 413, { cause: raw });

@@ -33,8 +33,8 @@ const OTHER_CLIENT_ERROR: Outcome = { code: ErrorCode.BAD_REQUEST, message: 'The
 const INTERNAL: MappedError = { status: 500, code: ErrorCode.INTERNAL, message: 'An unexpected error occurred.' };
 
 /**
- * Messages are ours, never the exception's: Nest's own messages echo the URL (`Cannot GET /x?email=…`),
- * and those of libraries may hold values. Code that means to say more throws an AppError.
+ * A Nest HttpException keeps the message our code gave it (`new BadRequestException('Nothing to change.')`); its
+ * default text and Nest's router messages (`Cannot GET /x?email=…` echoes the URL) are replaced by ours.
  */
 const PAYLOAD_TOO_LARGE: Outcome = { code: ErrorCode.PAYLOAD_TOO_LARGE, message: 'The request body is too large.' };
 const UNSUPPORTED_MEDIA_TYPE: Outcome = {
@@ -83,9 +83,27 @@ function mapException(exception: unknown): MappedError {
     return isErrorStatus(status) ? { status, code, message, details } : INTERNAL;
   }
   if (exception instanceof HttpException) {
-    return fromFastifyError(exception.cause) ?? fromStatus(exception.getStatus());
+    return fromFastifyError(exception.cause) ?? withExplicitMessage(fromStatus(exception.getStatus()), exception);
   }
   return fromFastifyError(exception) ?? fromBodyParserError(exception) ?? INTERNAL;
+}
+
+/** Nest answers an unmatched route with a 404 whose message repeats the method and URL. */
+const ROUTER_NOT_FOUND = /^Cannot [A-Z]+ /;
+const MAX_MESSAGE_LENGTH = 300;
+
+/**
+ * The message a controller chose, for client errors only. Nest fills in the status text (`Bad Request`) when none was
+ * given and puts an `error` key beside a message only when one was; a string body is a message as given.
+ */
+function withExplicitMessage(mapped: MappedError, exception: HttpException): MappedError {
+  if (mapped.status >= 500) return mapped;
+  const body = exception.getResponse();
+  const message = typeof body === 'string' ? body : 'error' in body ? (body as { message?: unknown }).message : undefined;
+  if (typeof message !== 'string' || message.trim() === '' || message.length > MAX_MESSAGE_LENGTH || ROUTER_NOT_FOUND.test(message)) {
+    return mapped;
+  }
+  return { ...mapped, message };
 }
 
 function fromStatus(status: number): MappedError {

@@ -32,7 +32,7 @@ export class RouteCatalog implements OnApplicationBootstrap {
   /** A route nobody can reach, or one naming a permission the policy lacks, is a mistake: refuse to start. */
   onApplicationBootstrap(): void {
     const broken = this.routes().filter((route) => route.access === 'UNDECLARED' ||
-      (route.access.startsWith('permission:') && !this.policy.permissions.has(route.access.slice('permission:'.length).replace(/\+.*$/, ''))));
+      (route.access.startsWith('permission:') && !this.policy.isPermission(route.access.slice('permission:'.length).replace(/\+.*$/, ''))));
     if (broken.length > 0) {
       throw new Error(`Routes without a valid access declaration: ${broken.map((route) => `${route.method} ${route.path} (${route.access})`).join(', ')}`);
     }

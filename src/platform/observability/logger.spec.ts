@@ -1,7 +1,10 @@
 import { Writable } from 'node:stream';
-import { RequestMethod } from '@nestjs/common';
+import { RequestMethod, type LoggerService } from '@nestjs/common';
 import { pino, type LoggerOptions } from 'pino';
-import { createRootLogger, loggerModuleOptions, serializeError, serializeRequest } from './logger';
+import { SEALED_LOG_KEYS } from '../../sealed-tables';
+import { createRootLogger, loggerModuleOptions, OperatorBootLogger, sealedLogKeys, serializeError, serializeRequest } from './logger';
+
+const config = (level = 'info') => ({ level, sealedKeys: SEALED_LOG_KEYS });
 
 const SECRETS = {
   authorization: 'Bearer SECRET-AUTH-1',
@@ -51,7 +54,7 @@ describe('createRootLogger', () => {
   it('writes JSON lines with none of the secrets or PHI, and keeps the rest', () => {
     const { stream, lines, text } = capture();
 
-    logEverythingSensitive(createRootLogger('info', stream));
+    logEverythingSensitive(createRootLogger(config(), stream));
 
     for (const secret of Object.values(SECRETS)) {
       expect(text()).not.toContain(secret);
@@ -63,7 +66,7 @@ describe('createRootLogger', () => {
   it('redacts child logger bindings too', () => {
     const { stream, text } = capture();
 
-    createRootLogger('info', stream).child({ email: SECRETS.email, job: { token: SECRETS.refresh } }).info('retention run');
+    createRootLogger(config(), stream).child({ email: SECRETS.email, job: { token: SECRETS.refresh } }).info('retention run');
 
     expect(text()).not.toContain(SECRETS.email);
     expect(text()).not.toContain(SECRETS.refresh);
@@ -73,7 +76,7 @@ describe('createRootLogger', () => {
     const { stream } = capture();
     const logged = { user: { email: SECRETS.email } };
 
-    createRootLogger('info', stream).info(logged, 'x');
+    createRootLogger(config(), stream).info(logged, 'x');
 
     expect(logged.user.email).toBe(SECRETS.email);
   });
@@ -86,7 +89,7 @@ describe('createRootLogger', () => {
       parameters: [SECRETS.email],
     });
 
-    createRootLogger('info', stream).error({ err: pgError }, 'insert failed');
+    createRootLogger(config(), stream).error({ err: pgError }, 'insert failed');
 
     const err = lines()[0].err as Record<string, unknown>;
     expect(err).toMatchObject({ type: 'Error', code: '23505', message: 'duplicate key value violates unique constraint' });
@@ -96,13 +99,13 @@ describe('createRootLogger', () => {
 
 describe('loggerModuleOptions', () => {
   it('registers the middleware for every route the way nestjs-pino needs on Fastify', () => {
-    const options = loggerModuleOptions({ level: 'debug' });
+    const options = loggerModuleOptions(config('debug'));
 
     expect(options.forRoutes).toEqual([{ path: '{*splat}', method: RequestMethod.ALL }]);
   });
 
   it('gives pino-http the same redaction and a requestId on each line', () => {
-    const pinoHttp = loggerModuleOptions({ level: 'info' }).pinoHttp;
+    const pinoHttp = loggerModuleOptions(config()).pinoHttp;
     if (pinoHttp === undefined || Array.isArray(pinoHttp) || 'write' in pinoHttp) {
       throw new Error('expected pino-http options');
     }
@@ -118,7 +121,7 @@ describe('loggerModuleOptions', () => {
   });
 
   it('keeps the request id Fastify gave the request', () => {
-    const pinoHttp = loggerModuleOptions({ level: 'info' }).pinoHttp;
+    const pinoHttp = loggerModuleOptions(config()).pinoHttp;
     if (pinoHttp === undefined || Array.isArray(pinoHttp) || 'write' in pinoHttp || !pinoHttp.genReqId) {
       throw new Error('expected pino-http options with genReqId');
     }
@@ -130,7 +133,7 @@ describe('loggerModuleOptions', () => {
 });
 
 describe('serializeRequest', () => {
-  it('keeps method, path without query, and user agent only', () => {
+  it('keeps method and path without query only', () => {
     const serialized = serializeRequest({
       method: 'GET',
       url: `/patients?email=${SECRETS.email}`,
@@ -138,7 +141,61 @@ describe('serializeRequest', () => {
       body: { text: SECRETS.body },
     });
 
-    expect(serialized).toEqual({ method: 'GET', url: '/patients', userAgent: 'sdk/1.0' });
+    expect(serialized).toEqual({ method: 'GET', url: '/patients' });
+  });
+});
+
+describe('sealedLogKeys', () => {
+  it('names the property and the column of every sealed column, and nothing else', () => {
+    const table = {
+      table: 'note',
+      columns: { id: { column: 'id' }, text: { column: 'text_sealed', sealed: true }, authorId: { column: 'author_id', sealed: false } },
+    };
+
+    expect(sealedLogKeys([table, table])).toEqual(['text', 'text_sealed']);
+  });
+
+  it('redacts only what the logger is given: a key it was not told of is logged', () => {
+    const { stream, text } = capture();
+
+    createRootLogger({ level: 'info', sealedKeys: ['diagnosis'] }, stream).info({ diagnosis: 'PHI-DX-10', Diagnosis: 'PHI-DX-11', ward: 'B' }, 'x');
+
+    expect(text()).not.toContain('PHI-DX-1');
+    expect(text()).toContain('"ward":"B"');
+  });
+});
+
+describe('OperatorBootLogger', () => {
+  function recording(): { inner: LoggerService; calls: [string, unknown[]][] } {
+    const calls: [string, unknown[]][] = [];
+    const record = (level: string) => (...args: unknown[]): void => { calls.push([level, args]); };
+    return { inner: { log: record('info'), debug: record('debug'), warn: record('warn'), error: record('error'), verbose: record('verbose') }, calls };
+  }
+
+  it("logs Nest's module, controller and route lines at debug", () => {
+    const { inner, calls } = recording();
+    const logger = new OperatorBootLogger(inner);
+
+    logger.log('Starting Nest application...', 'NestFactory');
+    logger.log('AppModule dependencies initialized', 'InstanceLoader');
+    logger.log('UsersController {/v1/users}:', 'RoutesResolver');
+    logger.log('Mapped {/v1/users, GET} route', 'RouterExplorer');
+
+    expect(calls.map(([level]) => level)).toEqual(['debug', 'debug', 'debug', 'debug']);
+    expect(calls[3]).toEqual(['debug', ['Mapped {/v1/users, GET} route', 'RouterExplorer']]);
+  });
+
+  it('passes every other line through at its own level', () => {
+    const { inner, calls } = recording();
+    const logger = new OperatorBootLogger(inner);
+
+    logger.log('Nest application successfully started', 'NestApplication');
+    logger.log({ tenant: 't1' }, 'AuditSealer');
+    logger.log('no context');
+    logger.warn('Mapped twice', 'RouterExplorer');
+    logger.error('failed', 'HttpErrorFilter');
+
+    expect(calls.map(([level]) => level)).toEqual(['info', 'info', 'info', 'warn', 'error']);
   });
 });
 
