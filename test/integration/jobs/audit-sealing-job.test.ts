@@ -1,23 +1,13 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import { AUDIT_SEAL_QUEUE } from '../../../src/platform/audit/audit-sealing.job';
 import { Platform } from '../../../src/platform/platform';
 import { asOwner, provisionTenant } from '../../support/fixtures';
 import { createTestPlatform } from '../../support/test-platform';
+import { eventually } from '../../support/eventually';
 
 const open: Platform[] = [];
 afterEach(async () => {
   await Promise.all(open.splice(0).map((p) => p.close()));
 });
-
-async function eventually<T>(read: () => Promise<T>, accept: (value: T) => boolean, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await read();
-    if (accept(value)) return value;
-    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms; last value ${JSON.stringify(value)}`);
-    await sleep(100);
-  }
-}
 
 describe('the audit sealing pass as a durable job', () => {
   it('checkpoints new audit events through the queue, on two instances, without a call to the sealer', async () => {

@@ -5,6 +5,7 @@ import { checkReadiness } from '../../../src/platform/observability/health.contr
 import { metricsRegistry } from '../../../src/platform/observability/metrics';
 import { Platform } from '../../../src/platform/platform';
 import { createTestPlatform } from '../../support/test-platform';
+import { eventually } from '../../support/eventually';
 
 /** Workers poll twice a second, so a job is taken within about half a second. */
 const FAST = { JOBS_POLL_INTERVAL_MS: '500' };
@@ -18,16 +19,6 @@ async function platform(settings: NodeJS.ProcessEnv = {}): Promise<Platform> {
 afterEach(async () => {
   await Promise.all(open.splice(0).map((p) => p.close()));
 });
-
-async function eventually<T>(read: () => Promise<T> | T, accept: (value: T) => boolean, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await read();
-    if (accept(value)) return value;
-    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms; last value ${JSON.stringify(value)}`);
-    await sleep(100);
-  }
-}
 
 const queueName = (what: string): string => `test.${what}.${randomUUID().slice(0, 8)}`;
 
