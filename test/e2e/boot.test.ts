@@ -11,10 +11,11 @@ describe('boot', () => {
     try {
       const ready = await waitForReady(port, 60_000);
       expect(ready.status).toBe(200);
+      const idlePool = { size: expect.any(Number) as number, idle: expect.any(Number) as number, waiting: 0 };
       expect(ready.body).toEqual({
         status: 'ok',
         components: {
-          database: { status: 'up', backend: 'embedded-postgres' },
+          database: { status: 'up', backend: 'embedded-postgres', details: { pool: idlePool, keyPool: idlePool } },
           keys: { status: 'up', backend: 'local-keyring' },
           cache: { status: 'up', backend: 'memory' },
           storage: { status: 'up', backend: 'local' },
