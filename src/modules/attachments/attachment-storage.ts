@@ -1,6 +1,5 @@
 import { openBytes, sealBytes, SealLocation } from '../../platform/crypto/field-cipher';
-import { AppError } from '../../platform/http/app-error';
-import { ErrorCode } from '../../platform/http/error-codes';
+import { AppError, ErrorCode } from '../../platform/errors';
 import { openWithDataKey } from '../../platform/persistence/row-codec';
 import { PersistenceKit } from '../../platform/persistence/tenant-scoped.repository';
 import { ObjectPresigner, ObjectStore } from '../../platform/storage/object-store.port';
@@ -35,7 +34,7 @@ export interface AttachmentStorage {
 }
 
 function notUploaded(reason: string): AppError {
-  return new AppError(ErrorCode.ATTACHMENT_NOT_UPLOADED, 422, 'The upload is missing or incomplete.', { reason });
+  return new AppError(ErrorCode.ATTACHMENT_NOT_UPLOADED, 'The upload is missing or incomplete.', { reason });
 }
 
 function secondsUntil(instant: Date): number {

@@ -1,8 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Principal } from '../../platform/auth/principal';
 import { annotateAudit, bindCaller, currentContext } from '../../platform/context/request-context';
-import { AppError, NotFoundError } from '../../platform/http/app-error';
-import { ErrorCode } from '../../platform/http/error-codes';
+import { AppError, ErrorCode, NotFoundError } from '../../platform/errors';
 import { PersistenceKit } from '../../platform/persistence/tenant-scoped.repository';
 import { ObjectStore } from '../../platform/storage/object-store.port';
 import { isUuid } from '../../platform/validation/uuid';
@@ -93,13 +92,13 @@ export class AttachmentsService {
     const { tenantId, userId } = principal;
     await this.access.requireMember(tenantId, request.conversationId, userId);
     if (declaredFamily(request.contentType) === null) {
-      throw new AppError(ErrorCode.ATTACHMENT_TYPE_MISMATCH, 422, 'This type of file cannot be attached.', { reason: 'unsupported_type', accepted: ACCEPTED_TYPES });
+      throw new AppError(ErrorCode.ATTACHMENT_TYPE_MISMATCH, 'This type of file cannot be attached.', { reason: 'unsupported_type', accepted: ACCEPTED_TYPES });
     }
     const tenant = await this.tenants.activeById(tenantId);
     if (!tenant) throw new NotFoundError('conversation');
     const { maxAttachmentBytes } = tenant.attachments;
     if (request.size > maxAttachmentBytes) {
-      throw new AppError(ErrorCode.ATTACHMENT_TOO_LARGE, 422, 'The file is larger than your organisation allows.', { maxBytes: maxAttachmentBytes });
+      throw new AppError(ErrorCode.ATTACHMENT_TOO_LARGE, 'The file is larger than your organisation allows.', { maxBytes: maxAttachmentBytes });
     }
     const id = randomUUID();
     const objectKey = attachmentObjectKey(tenantId, id);
@@ -132,10 +131,10 @@ export class AttachmentsService {
         // The link is dead, so nothing can fix this upload any more.
         await this.storage.discard(ref);
         await this.attachments.transition(principal.tenantId, id, 'pending', { status: 'rejected', detectedType: null }, 'attachment.reject', { reason: 'expired' });
-        throw new AppError(ErrorCode.ATTACHMENT_NOT_UPLOADED, 422, 'The upload link expired before the file was uploaded.', { reason: 'expired' });
+        throw new AppError(ErrorCode.ATTACHMENT_NOT_UPLOADED, 'The upload link expired before the file was uploaded.', { reason: 'expired' });
       }
-      if (!stored) throw new AppError(ErrorCode.ATTACHMENT_NOT_UPLOADED, 422, 'The file has not been uploaded yet.', { reason: 'missing' });
-      throw new AppError(ErrorCode.ATTACHMENT_NOT_UPLOADED, 422, 'The uploaded file does not have the declared size.', {
+      if (!stored) throw new AppError(ErrorCode.ATTACHMENT_NOT_UPLOADED, 'The file has not been uploaded yet.', { reason: 'missing' });
+      throw new AppError(ErrorCode.ATTACHMENT_NOT_UPLOADED, 'The uploaded file does not have the declared size.', {
         reason: 'size_mismatch', declaredSize: attachment.size, storedSize: stored.size,
       });
     }
@@ -203,7 +202,7 @@ export class AttachmentsService {
     this.bindLinkCaller(claims);
     const attachment = await this.attachments.state(claims.tenantId, claims.attachmentId);
     if (!attachment || attachment.status !== 'pending' || attachment.uploadExpiresAt.getTime() <= Date.now()) throw new NotFoundError('attachment');
-    if (body.length > attachment.size) throw new AppError(ErrorCode.PAYLOAD_TOO_LARGE, 413, 'The request body is too large.');
+    if (body.length > attachment.size) throw new AppError(ErrorCode.PAYLOAD_TOO_LARGE, 'The request body is too large.');
     await local.write({ tenantId: claims.tenantId, id: claims.attachmentId, objectKey: attachment.objectKey }, body);
   }
 
@@ -292,13 +291,13 @@ function summaryOf(record: AttachmentRecord): AttachmentSummary {
 }
 
 function invalidAttachments(ids: readonly string[]): AppError {
-  return new AppError(ErrorCode.INVALID_ATTACHMENT, 422, 'Attachments must be ready uploads of yours in this conversation, not attached to another message.', {
+  return new AppError(ErrorCode.INVALID_ATTACHMENT, 'Attachments must be ready uploads of yours in this conversation, not attached to another message.', {
     attachmentIds: ids.slice(0, 100),
   });
 }
 
 function typeMismatch(declaredType: string, detectedType: string | null): AppError {
-  return new AppError(ErrorCode.ATTACHMENT_TYPE_MISMATCH, 422, 'The file is not of an accepted type, or not of the type it was declared as.', {
+  return new AppError(ErrorCode.ATTACHMENT_TYPE_MISMATCH, 'The file is not of an accepted type, or not of the type it was declared as.', {
     declaredType, detectedType, accepted: ACCEPTED_TYPES,
   });
 }
@@ -308,5 +307,5 @@ function rejectedError(attachment: Pick<AttachmentState, 'contentType' | 'detect
   if (attachment.detectedType !== null) {
     return typeMismatch(attachment.contentType, attachment.detectedType === 'application/octet-stream' ? null : attachment.detectedType);
   }
-  return new AppError(ErrorCode.ATTACHMENT_NOT_UPLOADED, 422, 'The upload link expired before the file was uploaded.', { reason: 'expired' });
+  return new AppError(ErrorCode.ATTACHMENT_NOT_UPLOADED, 'The upload link expired before the file was uploaded.', { reason: 'expired' });
 }

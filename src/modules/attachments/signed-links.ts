@@ -1,7 +1,6 @@
 import { KeyObject, timingSafeEqual } from 'node:crypto';
 import { blindIndex } from '../../platform/crypto/field-cipher';
-import { AppError } from '../../platform/http/app-error';
-import { ErrorCode } from '../../platform/http/error-codes';
+import { AppError, ErrorCode } from '../../platform/errors';
 import { isUuid } from '../../platform/validation/uuid';
 
 /**
@@ -23,7 +22,7 @@ export interface LinkClaims {
 
 export class InvalidLinkError extends AppError {
   constructor() {
-    super(ErrorCode.FORBIDDEN, 403, 'The link is invalid or has expired.');
+    super(ErrorCode.FORBIDDEN, 'The link is invalid or has expired.');
   }
 }
 

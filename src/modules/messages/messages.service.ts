@@ -4,8 +4,7 @@ import { RolePolicy } from '../../platform/auth/role-policy';
 import { blindIndex } from '../../platform/crypto/field-cipher';
 import { TenantKeys } from '../../platform/crypto/tenant-keys';
 import { TenantTransactions } from '../../platform/database/tenant-transactions';
-import { AppError, ForbiddenError, NotFoundError } from '../../platform/http/app-error';
-import { ErrorCode } from '../../platform/http/error-codes';
+import { AppError, ErrorCode, ForbiddenError, NotFoundError } from '../../platform/errors';
 import { AttachmentsService, AttachmentSummary } from '../attachments';
 import { ConversationAccess } from '../conversations';
 import { IdempotencyKeyRepository } from './idempotency.repository';
@@ -56,12 +55,12 @@ export interface MessageWindow {
 
 export class IdempotencyKeyReusedError extends AppError {
   constructor() {
-    super(ErrorCode.IDEMPOTENCY_KEY_REUSED, 422, 'This Idempotency-Key was already used for a different request.');
+    super(ErrorCode.IDEMPOTENCY_KEY_REUSED, 'This Idempotency-Key was already used for a different request.');
   }
 }
 
 function invalidSeq(message: string, lastSeq?: number): AppError {
-  return new AppError(ErrorCode.INVALID_SEQ, 422, message, lastSeq === undefined ? undefined : { lastSeq });
+  return new AppError(ErrorCode.INVALID_SEQ, message, lastSeq === undefined ? undefined : { lastSeq });
 }
 
 /** What sending needs of the platform: transactions, and the tenant's index key (idempotency keys are stored hashed). */
@@ -175,7 +174,7 @@ export class MessagesService {
       const current = await this.messages.findBySeq(principal.tenantId, conversationId, seq, { forUpdate: true });
       if (!current) throw new NotFoundError('message');
       if (current.senderId !== principal.userId) throw new ForbiddenError('Only the sender can edit a message.');
-      if (current.deletedAt !== null || current.body === null) throw new AppError(ErrorCode.MESSAGE_DELETED, 422, 'A deleted message cannot be edited.');
+      if (current.deletedAt !== null || current.body === null) throw new AppError(ErrorCode.MESSAGE_DELETED, 'A deleted message cannot be edited.');
       const now = new Date();
       await this.versions.keep(principal.tenantId, current.id, current.body, now);
       const updated = await this.messages.edit(current, body, now);
@@ -216,7 +215,7 @@ export class MessagesService {
     if (!message) throw new NotFoundError('message');
     const target = { ...message, tenantId: principal.tenantId };
     if (present) {
-      if (message.deletedAt !== null) throw new AppError(ErrorCode.MESSAGE_DELETED, 422, 'A deleted message cannot be reacted to.');
+      if (message.deletedAt !== null) throw new AppError(ErrorCode.MESSAGE_DELETED, 'A deleted message cannot be reacted to.');
       await this.reactions.add(target, principal.userId, emoji);
     } else {
       await this.reactions.remove(target, principal.userId, emoji);

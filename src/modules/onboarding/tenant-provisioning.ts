@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { AppError } from '../../platform/http/app-error';
-import { ErrorCode } from '../../platform/http/error-codes';
+import { AppError, ErrorCode } from '../../platform/errors';
 import { TenantTransactions } from '../../platform/database/tenant-transactions';
 import { passwordProblems, UserDirectory } from '../identity';
 import { TenantRegistry } from '../tenants';
@@ -36,7 +35,7 @@ export class TenantProvisioning {
 
   async provision(request: NewTenant): Promise<ProvisionedTenant> {
     const problems = validate(request);
-    if (problems.length > 0) throw new AppError(ErrorCode.VALIDATION_FAILED, 400, 'The tenant request is invalid.', problems);
+    if (problems.length > 0) throw new AppError(ErrorCode.VALIDATION_FAILED, 'The tenant request is invalid.', problems);
     const tenantId = randomUUID();
     return this.transactions.run(tenantId, async () => {
       const tenant = await this.tenants.create({ id: tenantId, slug: request.slug, name: request.name });

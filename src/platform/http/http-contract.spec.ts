@@ -3,7 +3,7 @@ import { APP_FILTER, NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { IsString, MaxLength } from 'class-validator';
 import type { FastifyRequest } from 'fastify';
-import { ErrorCode } from './error-codes';
+import { ErrorCode } from '../errors';
 import type { ErrorEnvelope } from './error-envelope';
 import { ERROR_AUDIT_HOOK, HttpErrorFilter, type ErrorAuditHook } from './error.filter';
 import { fastifyOptions, registerHttpHardening, requestIdFrom } from './fastify-options';
