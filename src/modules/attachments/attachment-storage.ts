@@ -1,8 +1,8 @@
 import { openBytes, sealBytes, SealLocation } from '../../platform/crypto/field-cipher';
-import { AppError, ErrorCode } from '../../platform/errors';
 import { openWithDataKey } from '../../platform/persistence/row-codec';
 import { PersistenceKit } from '../../platform/persistence/tenant-scoped.repository';
 import { ObjectPresigner, ObjectStore } from '../../platform/storage/object-store.port';
+import { uploadIncomplete } from './attachment-errors';
 import { StoredObject } from './attachment-types';
 import { linkPath, LinkClaims, signLink } from './signed-links';
 
@@ -33,10 +33,6 @@ export interface AttachmentStorage {
   discard(attachment: AttachmentObject): Promise<void>;
 }
 
-function notUploaded(reason: string): AppError {
-  return new AppError(ErrorCode.ATTACHMENT_NOT_UPLOADED, 'The upload is missing or incomplete.', { reason });
-}
-
 function secondsUntil(instant: Date): number {
   return Math.max(1, Math.floor((instant.getTime() - Date.now()) / 1000));
 }
@@ -62,7 +58,7 @@ export class PresignedAttachmentStorage implements AttachmentStorage {
       size: head.size,
       read: async (start, end) => {
         const bytes = await this.store.readRange(attachment.objectKey, start, end);
-        if (!bytes) throw notUploaded('missing');
+        if (!bytes) throw uploadIncomplete('missing');
         return bytes;
       },
     };

@@ -1,6 +1,5 @@
 import { KeyObject, timingSafeEqual } from 'node:crypto';
 import { blindIndex } from '../../platform/crypto/field-cipher';
-import { AppError, ErrorCode } from '../../platform/errors';
 import { isUuid } from '../../platform/validation/uuid';
 
 /**
@@ -18,12 +17,6 @@ export interface LinkClaims {
   size?: number;
   /** Unix seconds. */
   expires: number;
-}
-
-export class InvalidLinkError extends AppError {
-  constructor() {
-    super(ErrorCode.FORBIDDEN, 'The link is invalid or has expired.');
-  }
 }
 
 const DIGITS = /^[1-9][0-9]{0,15}$/;

@@ -1,4 +1,6 @@
-import { AppError, ErrorCode } from '../../platform/errors';
+import { AppError, ErrorCode, validationFailed } from '../../platform/errors';
+
+/** The identity module's errors, built here only: codes, messages and details are part of the REST contract. */
 
 /** One answer for unknown tenant, unknown user, wrong password and disabled user: nothing to tell them apart. */
 export class InvalidCredentialsError extends AppError {
@@ -45,4 +47,14 @@ export class WeakPasswordError extends AppError {
   constructor(problems: string[]) {
     super(ErrorCode.WEAK_PASSWORD, 'The new password does not meet the password policy.', { problems });
   }
+}
+
+/** A user list filtered by email and by name at once. */
+export function emailAndNameFilter(): AppError {
+  return validationFailed('Filter by email or by name, not both.', [{ field: 'q', constraints: ['exclusiveWithEmail'] }]);
+}
+
+/** A name search without a word of two or more letters. */
+export function nameSearchWithoutWords(): AppError {
+  return validationFailed('Search for at least one word of two or more letters.', [{ field: 'q', constraints: ['minWordLength'] }]);
 }

@@ -5,7 +5,7 @@ import { CurrentPrincipal, RequirePermission } from '../../platform/auth/access.
 import { Principal } from '../../platform/auth/principal';
 import { AuditAction } from '../../platform/http/http-audit';
 import { DEFAULT_PAGE_SIZE } from '../../platform/http/pagination';
-import { AppError, ErrorCode } from '../../platform/errors';
+import { invalidIdempotencyKey } from './message-errors';
 import { ApiSeqParam, EmojiParamPipe, SeqParam } from './message-params';
 import { EditMessageDto, HistoryDto, ListMessagesQuery, MessageDto, MessageListDto, SendMessageDto } from './messages.dto';
 import { HistoryItem, MessagesService, MessageView } from './messages.service';
@@ -14,9 +14,7 @@ const MAX_IDEMPOTENCY_KEY_LENGTH = 255;
 function idempotencyKeyOf(header: string | undefined): string | undefined {
   if (header === undefined) return undefined;
   if (header.length < 1 || header.length > MAX_IDEMPOTENCY_KEY_LENGTH || !/^[\x21-\x7e]+$/.test(header)) {
-    throw new AppError(ErrorCode.VALIDATION_FAILED, `Idempotency-Key must be 1 to ${MAX_IDEMPOTENCY_KEY_LENGTH} printable ASCII characters.`, [
-      { field: 'Idempotency-Key', constraints: ['idempotencyKey'] },
-    ]);
+    throw invalidIdempotencyKey(MAX_IDEMPOTENCY_KEY_LENGTH);
   }
   return header;
 }

@@ -3,7 +3,7 @@ import { ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { CurrentPrincipal, RequirePermission } from '../../platform/auth/access.decorators';
 import { Principal } from '../../platform/auth/principal';
 import { AuditAction } from '../../platform/http/http-audit';
-import { AppError, ErrorCode } from '../../platform/errors';
+import { searchWithoutWords } from './message-errors';
 import { messageBodySearch } from './message.table';
 import { MessageSearchDto, SearchMessagesQuery } from './messages.dto';
 import { MessagesService, MessageView } from './messages.service';
@@ -21,7 +21,7 @@ export class SearchController {
   @ApiOkResponse({ type: MessageSearchDto })
   async messagesMatching(@CurrentPrincipal() principal: Principal, @Query() query: SearchMessagesQuery): Promise<{ items: MessageView[] }> {
     if (messageBodySearch.termsOf(query.q).length === 0) {
-      throw new AppError(ErrorCode.VALIDATION_FAILED, 'Search for at least one word.', [{ field: 'q', constraints: ['words'] }]);
+      throw searchWithoutWords();
     }
     return { items: await this.messages.search(principal, query.q, query.limit ?? DEFAULT_RESULTS, query.conversationId) };
   }
