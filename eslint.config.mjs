@@ -76,6 +76,13 @@ const noModuleCycle = {
   },
 };
 
+/** Platform parts below HTTP: keys, storage, audit and the rest know nothing of requests (ADR 0004, errors without HTTP). */
+const BELOW_HTTP = ['crypto', 'storage', 'audit', 'cache', 'realtime', 'database', 'jobs', 'persistence', 'errors'];
+const httpFromBelow = {
+  regex: '^\\.\\.?/(.*/)?http(/|$)',
+  message: 'This part of the platform is below HTTP: throw an AppError from platform/errors; only platform/http maps codes to statuses.',
+};
+
 const databaseOutsidePersistence = 'Modules reach the database only through platform/persistence (TenantScopedRepository).';
 /** Another module's files other than its index.ts (its repositories, tables, services behind the public surface). */
 const moduleInternals = {
@@ -103,6 +110,10 @@ export default tseslint.config(
     files: ['src/**/*.ts'],
     ignores: ['src/modules/**'],
     rules: { 'no-restricted-imports': ['error', { patterns: [moduleInternals] }] },
+  },
+  {
+    files: BELOW_HTTP.map((part) => `src/platform/${part}/**/*.ts`),
+    rules: { 'no-restricted-imports': ['error', { patterns: [moduleInternals, httpFromBelow] }] },
   },
   {
     files: ['src/modules/**/*.ts'],

@@ -8,7 +8,7 @@ import { MessagesModule } from './modules/messages';
 import { OnboardingModule } from './modules/onboarding';
 import { TenantsModule } from './modules/tenants';
 import { AccessGuard } from './platform/auth/access.guard';
-import { HttpAuditInterceptor, HttpErrorAuditHook } from './platform/audit/http-audit';
+import { HttpAuditInterceptor, HttpErrorAuditHook } from './platform/http/http-audit';
 import { RequestContextInterceptor } from './platform/context/request-context.interceptor';
 import { ERROR_AUDIT_HOOK, HttpErrorFilter } from './platform/http/error.filter';
 import { RouteCatalog } from './platform/http/route-catalog';

@@ -4,7 +4,7 @@ import { UserDirectory } from '../modules/identity';
 import { TenantProvisioning } from '../modules/onboarding';
 import { TenantRegistry } from '../modules/tenants';
 import { cliContext, runInContext } from '../platform/context/request-context';
-import { AppError } from '../platform/http/app-error';
+import { AppError } from '../platform/errors';
 import { createRootLogger } from '../platform/observability/logger';
 import { createPlatform, Platform } from '../platform/platform';
 import { SEALED_LOG_KEYS } from '../sealed-tables';

@@ -1,9 +1,8 @@
 import { openBytes, sealBytes, SealLocation } from '../../platform/crypto/field-cipher';
-import { AppError } from '../../platform/http/app-error';
-import { ErrorCode } from '../../platform/http/error-codes';
 import { openWithDataKey } from '../../platform/persistence/row-codec';
 import { PersistenceKit } from '../../platform/persistence/tenant-scoped.repository';
 import { ObjectPresigner, ObjectStore } from '../../platform/storage/object-store.port';
+import { uploadIncomplete } from './attachment-errors';
 import { StoredObject } from './attachment-types';
 import { linkPath, LinkClaims, signLink } from './signed-links';
 
@@ -34,10 +33,6 @@ export interface AttachmentStorage {
   discard(attachment: AttachmentObject): Promise<void>;
 }
 
-function notUploaded(reason: string): AppError {
-  return new AppError(ErrorCode.ATTACHMENT_NOT_UPLOADED, 422, 'The upload is missing or incomplete.', { reason });
-}
-
 function secondsUntil(instant: Date): number {
   return Math.max(1, Math.floor((instant.getTime() - Date.now()) / 1000));
 }
@@ -63,7 +58,7 @@ export class PresignedAttachmentStorage implements AttachmentStorage {
       size: head.size,
       read: async (start, end) => {
         const bytes = await this.store.readRange(attachment.objectKey, start, end);
-        if (!bytes) throw notUploaded('missing');
+        if (!bytes) throw uploadIncomplete('missing');
         return bytes;
       },
     };

@@ -3,11 +3,10 @@ import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiQuery, ApiTags } fr
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { CurrentPrincipal, Public, RequirePermission } from '../../platform/auth/access.decorators';
 import { Principal } from '../../platform/auth/principal';
-import { AuditAction } from '../../platform/audit/http-audit';
-import { AppError } from '../../platform/http/app-error';
-import { ErrorCode } from '../../platform/http/error-codes';
+import { AuditAction } from '../../platform/http/http-audit';
 import { CompletedAttachmentDto, CreateAttachmentDto, CreatedAttachmentDto, DownloadLinkDto } from './attachments.dto';
 import { AttachmentsService, CompletedAttachment, CreatedAttachment, DownloadLink } from './attachments.service';
+import { unsupportedContentType } from './attachment-errors';
 import { RawBody } from './raw-body';
 
 /** The query of a signed link: clients use the URL as returned, never build it. */
@@ -57,7 +56,7 @@ export class AttachmentsController {
   @SignedLinkQuery()
   @ApiOkResponse({ description: 'Stored (200 with an empty body, as S3 answers a presigned PUT).' })
   async upload(@Param('id') id: string, @Req() request: FastifyRequest): Promise<void> {
-    if (!Buffer.isBuffer(request.body)) throw new AppError(ErrorCode.UNSUPPORTED_MEDIA_TYPE, 415, 'The content type is not supported.');
+    if (!Buffer.isBuffer(request.body)) throw unsupportedContentType();
     await this.attachments.receiveUpload(id, request.query, request.body);
   }
 

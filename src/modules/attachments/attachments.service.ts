@@ -1,8 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Principal } from '../../platform/auth/principal';
 import { annotateAudit, bindCaller, currentContext } from '../../platform/context/request-context';
-import { AppError, NotFoundError } from '../../platform/http/app-error';
-import { ErrorCode } from '../../platform/http/error-codes';
+import { AppError, NotFoundError } from '../../platform/errors';
 import { PersistenceKit } from '../../platform/persistence/tenant-scoped.repository';
 import { ObjectStore } from '../../platform/storage/object-store.port';
 import { isUuid } from '../../platform/validation/uuid';
@@ -10,9 +9,20 @@ import { ConversationAccess } from '../conversations';
 import { TenantLookup } from '../tenants';
 import { AttachmentRepository, AttachmentState } from './attachment.repository';
 import { attachmentObjectKey, AttachmentRecord } from './attachment.table';
+import {
+  attachmentTooLarge,
+  attachmentTypeMismatch,
+  bodyTooLarge,
+  invalidAttachments,
+  InvalidLinkError,
+  unsupportedAttachmentType,
+  uploadExpired,
+  uploadMissing,
+  uploadSizeMismatch,
+} from './attachment-errors';
 import { AttachmentStorage, PresignedAttachmentStorage, SealedLocalAttachmentStorage } from './attachment-storage';
-import { ACCEPTED_TYPES, declaredFamily, servedContentType, verifyType } from './attachment-types';
-import { claimedLink, InvalidLinkError, LinkClaims, LinkMethod, signatureMatches } from './signed-links';
+import { declaredFamily, servedContentType, verifyType } from './attachment-types';
+import { claimedLink, LinkClaims, LinkMethod, signatureMatches } from './signed-links';
 
 /** What a message shows of each of its attachments. */
 export interface AttachmentSummary {
@@ -93,13 +103,13 @@ export class AttachmentsService {
     const { tenantId, userId } = principal;
     await this.access.requireMember(tenantId, request.conversationId, userId);
     if (declaredFamily(request.contentType) === null) {
-      throw new AppError(ErrorCode.ATTACHMENT_TYPE_MISMATCH, 422, 'This type of file cannot be attached.', { reason: 'unsupported_type', accepted: ACCEPTED_TYPES });
+      throw unsupportedAttachmentType();
     }
     const tenant = await this.tenants.activeById(tenantId);
     if (!tenant) throw new NotFoundError('conversation');
     const { maxAttachmentBytes } = tenant.attachments;
     if (request.size > maxAttachmentBytes) {
-      throw new AppError(ErrorCode.ATTACHMENT_TOO_LARGE, 422, 'The file is larger than your organisation allows.', { maxBytes: maxAttachmentBytes });
+      throw attachmentTooLarge(maxAttachmentBytes);
     }
     const id = randomUUID();
     const objectKey = attachmentObjectKey(tenantId, id);
@@ -132,12 +142,10 @@ export class AttachmentsService {
         // The link is dead, so nothing can fix this upload any more.
         await this.storage.discard(ref);
         await this.attachments.transition(principal.tenantId, id, 'pending', { status: 'rejected', detectedType: null }, 'attachment.reject', { reason: 'expired' });
-        throw new AppError(ErrorCode.ATTACHMENT_NOT_UPLOADED, 422, 'The upload link expired before the file was uploaded.', { reason: 'expired' });
+        throw uploadExpired();
       }
-      if (!stored) throw new AppError(ErrorCode.ATTACHMENT_NOT_UPLOADED, 422, 'The file has not been uploaded yet.', { reason: 'missing' });
-      throw new AppError(ErrorCode.ATTACHMENT_NOT_UPLOADED, 422, 'The uploaded file does not have the declared size.', {
-        reason: 'size_mismatch', declaredSize: attachment.size, storedSize: stored.size,
-      });
+      if (!stored) throw uploadMissing();
+      throw uploadSizeMismatch(attachment.size, stored.size);
     }
 
     const verdict = await verifyType(attachment.contentType, stored);
@@ -145,7 +153,7 @@ export class AttachmentsService {
       await this.storage.discard(ref);
       const detectedType = verdict.detectedType ?? 'application/octet-stream';
       await this.attachments.transition(principal.tenantId, id, 'pending', { status: 'rejected', detectedType }, 'attachment.reject', { reason: 'type_mismatch', detectedType });
-      throw typeMismatch(attachment.contentType, verdict.detectedType);
+      throw attachmentTypeMismatch(attachment.contentType, verdict.detectedType);
     }
     const completed = await this.attachments.transition(principal.tenantId, id, 'pending', { status: 'ready', detectedType: verdict.detectedType }, 'attachment.complete',
       { detectedType: verdict.detectedType });
@@ -203,7 +211,7 @@ export class AttachmentsService {
     this.bindLinkCaller(claims);
     const attachment = await this.attachments.state(claims.tenantId, claims.attachmentId);
     if (!attachment || attachment.status !== 'pending' || attachment.uploadExpiresAt.getTime() <= Date.now()) throw new NotFoundError('attachment');
-    if (body.length > attachment.size) throw new AppError(ErrorCode.PAYLOAD_TOO_LARGE, 413, 'The request body is too large.');
+    if (body.length > attachment.size) throw bodyTooLarge();
     await local.write({ tenantId: claims.tenantId, id: claims.attachmentId, objectKey: attachment.objectKey }, body);
   }
 
@@ -221,7 +229,7 @@ export class AttachmentsService {
 
   /**
    * Called inside the send transaction (kit.transactions.run joins it). Every id must be a ready attachment of this
-   * tenant and conversation, uploaded by senderId, not yet attached; else AppError(INVALID_ATTACHMENT, 422). Sets
+   * tenant and conversation, uploaded by senderId, not yet attached; else an INVALID_ATTACHMENT error. Sets
    * message_id. Returns summaries in the given order.
    */
   async attachToMessage(tenantId: string, conversationId: string, senderId: string, messageId: string, attachmentIds: readonly string[]): Promise<AttachmentSummary[]> {
@@ -291,22 +299,10 @@ function summaryOf(record: AttachmentRecord): AttachmentSummary {
   return { id: record.id, fileName: record.fileName, contentType: record.detectedType ?? record.contentType, size: record.size };
 }
 
-function invalidAttachments(ids: readonly string[]): AppError {
-  return new AppError(ErrorCode.INVALID_ATTACHMENT, 422, 'Attachments must be ready uploads of yours in this conversation, not attached to another message.', {
-    attachmentIds: ids.slice(0, 100),
-  });
-}
-
-function typeMismatch(declaredType: string, detectedType: string | null): AppError {
-  return new AppError(ErrorCode.ATTACHMENT_TYPE_MISMATCH, 422, 'The file is not of an accepted type, or not of the type it was declared as.', {
-    declaredType, detectedType, accepted: ACCEPTED_TYPES,
-  });
-}
-
 /** A rejected attachment answers as its rejection did: a type mismatch when its type was sniffed, else not uploaded. */
 function rejectedError(attachment: Pick<AttachmentState, 'contentType' | 'detectedType'>): AppError {
   if (attachment.detectedType !== null) {
-    return typeMismatch(attachment.contentType, attachment.detectedType === 'application/octet-stream' ? null : attachment.detectedType);
+    return attachmentTypeMismatch(attachment.contentType, attachment.detectedType === 'application/octet-stream' ? null : attachment.detectedType);
   }
-  return new AppError(ErrorCode.ATTACHMENT_NOT_UPLOADED, 422, 'The upload link expired before the file was uploaded.', { reason: 'expired' });
+  return uploadExpired();
 }

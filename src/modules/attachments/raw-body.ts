@@ -1,7 +1,6 @@
 import { RouteConfig } from '@nestjs/platform-fastify';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { AppError } from '../../platform/http/app-error';
-import { ErrorCode } from '../../platform/http/error-codes';
+import { bodyTooLarge, unsupportedContentType } from './attachment-errors';
 
 /**
  * Routes whose request body arrives as raw bytes whatever its content type (uploads through signed links), with a
@@ -43,19 +42,15 @@ export function registerRawBodyRoutes(fastify: FastifyInstance, admit: AdmitRawB
   fastify.addContentTypeParser(RAW_MEDIA_TYPE, async (request: FastifyRequest, payload: NodeJS.ReadableStream) => {
     const limit = admittedLimits.get(request);
     if (!isRawBodyRoute(request) || limit === undefined) {
-      throw new AppError(ErrorCode.UNSUPPORTED_MEDIA_TYPE, 415, 'The content type is not supported.');
+      throw unsupportedContentType();
     }
     return readLimited(payload, limit, Number(request.headers['content-length']));
   });
 }
 
-function tooLarge(): AppError {
-  return new AppError(ErrorCode.PAYLOAD_TOO_LARGE, 413, 'The request body is too large.');
-}
-
 /** The whole body, refused (413) as soon as it is announced or found to exceed the limit. */
 function readLimited(payload: NodeJS.ReadableStream, limit: number, announcedLength: number): Promise<Buffer> {
-  if (Number.isFinite(announcedLength) && announcedLength > limit) return Promise.reject(tooLarge());
+  if (Number.isFinite(announcedLength) && announcedLength > limit) return Promise.reject(bodyTooLarge());
   return new Promise<Buffer>((resolve, reject) => {
     const chunks: Buffer[] = [];
     let received = 0;
@@ -70,7 +65,7 @@ function readLimited(payload: NodeJS.ReadableStream, limit: number, announcedLen
       received += bytes.length;
       if (received > limit) {
         stop();
-        reject(tooLarge());
+        reject(bodyTooLarge());
         return;
       }
       chunks.push(bytes);

@@ -1,7 +1,5 @@
 import { KeyObject, timingSafeEqual } from 'node:crypto';
 import { blindIndex } from '../../platform/crypto/field-cipher';
-import { AppError } from '../../platform/http/app-error';
-import { ErrorCode } from '../../platform/http/error-codes';
 import { isUuid } from '../../platform/validation/uuid';
 
 /**
@@ -19,12 +17,6 @@ export interface LinkClaims {
   size?: number;
   /** Unix seconds. */
   expires: number;
-}
-
-export class InvalidLinkError extends AppError {
-  constructor() {
-    super(ErrorCode.FORBIDDEN, 403, 'The link is invalid or has expired.');
-  }
 }
 
 const DIGITS = /^[1-9][0-9]{0,15}$/;

@@ -1,4 +1,4 @@
-import { NotFoundError } from '../../platform/http/app-error';
+import { NotFoundError } from '../../platform/errors';
 import { Counter, PersistenceKit } from '../../platform/persistence/tenant-scoped.repository';
 import { ConversationRepository, MemberRepository } from './conversation.repository';
 import { MemberRole } from './conversation.table';

@@ -3,7 +3,7 @@ import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiTags } from
 import type { FastifyReply } from 'fastify';
 import { CurrentPrincipal, RequirePermission } from '../../platform/auth/access.decorators';
 import { Principal } from '../../platform/auth/principal';
-import { AuditAction } from '../../platform/audit/http-audit';
+import { AuditAction } from '../../platform/http/http-audit';
 import { DEFAULT_PAGE_SIZE } from '../../platform/http/pagination';
 import {
   AddMembersDto, ConversationDto, ConversationListDto, CreateConversationDto, ListConversationsQuery, MarkReadDto, ReceiptListDto, UpdateConversationDto,

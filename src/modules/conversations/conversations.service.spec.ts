@@ -1,8 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Principal } from '../../platform/auth/principal';
 import { TenantTransactions, TenantTx } from '../../platform/database/tenant-transactions';
-import { AppError, ConflictError } from '../../platform/http/app-error';
-import { ErrorCode } from '../../platform/http/error-codes';
+import { AppError, ConflictError, ErrorCode } from '../../platform/errors';
 import { Counter } from '../../platform/persistence/tenant-scoped.repository';
 import { ConversationAccess } from './conversation-access';
 import { ActivityCursor, ConversationActivity, NewConversation } from './conversation.repository';
@@ -235,9 +234,9 @@ describe('ConversationsService', () => {
     const { conversation } = await service.create(principal(owner), { type: 'group', memberIds: [member], title: 'Ward 4' });
     const foreign = await rejection(service.get(principal(outsider), conversation.id));
     const missing = await rejection(service.get(principal(outsider), randomUUID()));
-    expect(foreign.status).toBe(404);
+    expect(foreign.code).toBe(ErrorCode.NOT_FOUND);
     expect({ ...foreign, stack: undefined }).toEqual({ ...missing, stack: undefined });
-    expect((await rejection(service.receipts(principal(outsider), conversation.id))).status).toBe(404);
+    expect((await rejection(service.receipts(principal(outsider), conversation.id))).code).toBe(ErrorCode.NOT_FOUND);
   });
 
   it('lets any member leave, but only the owner remove others, and never the owner', async () => {

@@ -1,12 +1,20 @@
 import { randomUUID } from 'node:crypto';
 import { Principal } from '../../platform/auth/principal';
-import { AppError, ConflictError, ForbiddenError, NotFoundError } from '../../platform/http/app-error';
-import { ErrorCode } from '../../platform/http/error-codes';
+import { ConflictError, ForbiddenError, NotFoundError } from '../../platform/errors';
 import { TenantTransactions } from '../../platform/database/tenant-transactions';
 import { UserDirectory } from '../identity';
 import { ConversationRepository, MemberRepository } from './conversation.repository';
 import { ConversationRecord, ConversationType, directPairOf, MAX_GROUP_MEMBERS, MemberRole } from './conversation.table';
 import { ConversationAccess } from './conversation-access';
+import {
+  conversationFull,
+  directConversationFixed,
+  directPairRequired,
+  directTitleForbidden,
+  invalidCursor,
+  InvalidMemberError,
+  seqBeyondLast,
+} from './conversation-errors';
 import { UnreadCounts } from './unread-counts.port';
 
 export interface MemberView {
@@ -43,19 +51,9 @@ export interface ReceiptView {
   readSeq: number;
 }
 
-export class InvalidMemberError extends AppError {
-  constructor(userIds: readonly string[]) {
-    super(ErrorCode.INVALID_MEMBER, 422, 'Every member must be an active user of your organisation.', { userIds });
-  }
-}
-
 /** A conversation list cursor: the last item's activity time and id, opaque to clients. */
 export function encodeActivityCursor(lastActivityAt: Date, id: string): string {
   return Buffer.from(`${lastActivityAt.toISOString()}|${id}`).toString('base64url');
-}
-
-function conversationFull(): AppError {
-  return new AppError(ErrorCode.CONVERSATION_FULL, 422, `A group has at most ${MAX_GROUP_MEMBERS} members.`, { max: MAX_GROUP_MEMBERS });
 }
 
 const CURSOR = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z)\|([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/;
@@ -63,7 +61,7 @@ const CURSOR = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z)\|([0-9a-f]{8}-[0-
 export function decodeActivityCursor(cursor: string): { lastActivityAt: Date; id: string } {
   const match = CURSOR.exec(Buffer.from(cursor, 'base64url').toString('utf8'));
   if (!match || Number.isNaN(Date.parse(match[1]))) {
-    throw new AppError(ErrorCode.VALIDATION_FAILED, 400, 'The cursor is not one this service issued.', [{ field: 'cursor', constraints: ['cursor'] }]);
+    throw invalidCursor();
   }
   return { lastActivityAt: new Date(match[1]), id: match[2] };
 }
@@ -92,10 +90,10 @@ export class ConversationsService {
     const others = [...new Set(request.memberIds.map((id) => id.toLowerCase()))].filter((id) => id !== principal.userId);
     if (request.type === 'direct') {
       if (others.length !== 1 || request.memberIds.length !== 1) {
-        throw new AppError(ErrorCode.VALIDATION_FAILED, 400, 'A direct conversation has exactly one other member.', [{ field: 'memberIds', constraints: ['directPair'] }]);
+        throw directPairRequired();
       }
       if (request.title !== undefined && request.title !== null) {
-        throw new AppError(ErrorCode.VALIDATION_FAILED, 400, 'A direct conversation has no title.', [{ field: 'title', constraints: ['directTitle'] }]);
+        throw directTitleForbidden();
       }
     } else if (others.length + 1 > MAX_GROUP_MEMBERS) {
       throw conversationFull();
@@ -174,9 +172,7 @@ export class ConversationsService {
     await this.requireMember(principal, id);
     const state = await this.conversations.state(principal.tenantId, id);
     if (!state) throw new NotFoundError('conversation');
-    if (seq > state.lastSeq) {
-      throw new AppError(ErrorCode.INVALID_SEQ, 422, 'The seq is beyond the conversation\'s last message.', { lastSeq: state.lastSeq });
-    }
+    if (seq > state.lastSeq) throw seqBeyondLast(state.lastSeq);
     await this.members.markRead(principal.tenantId, id, principal.userId, seq);
   }
 
@@ -194,7 +190,7 @@ export class ConversationsService {
     const callerRole = await this.requireMember(principal, id);
     const state = await this.conversations.state(principal.tenantId, id);
     if (!state) throw new NotFoundError('conversation');
-    if (state.type === 'direct') throw new AppError(ErrorCode.DIRECT_CONVERSATION_FIXED, 422, 'A direct conversation has no title and its two members are fixed.');
+    if (state.type === 'direct') throw directConversationFixed();
     if (role && callerRole !== role) throw new ForbiddenError(`Only the conversation's ${role} can do this.`);
     return callerRole;
   }

@@ -76,7 +76,7 @@ export class AuthService {
       if (!(await this.mfa.verifyAtLogin(tenantId, user.id, request.totp))) {
         await this.throttle.recordFailure(keys);
         annotateAudit({ reason: 'mfa_invalid' });
-        throw new MfaInvalidError(401);
+        throw new MfaInvalidError('login');
       }
     }
     if (user.passwordHash && needsRehash(user.passwordHash)) {

@@ -1,4 +1,5 @@
-import { RateLimitedError } from '../../platform/http/app-error';
+import { ErrorCode, RateLimitedError } from '../../platform/errors';
+import { httpHeadersOf, httpStatusOf } from '../../platform/http/error-status';
 import { RateLimiters } from '../../platform/rate-limit/rate-limiters';
 import { DEFAULT_LOGIN_THROTTLE, LoginAttemptKeys, LoginThrottle, LoginThrottleSettings } from './login-throttle';
 
@@ -21,7 +22,7 @@ async function retryAfter(subject: LoginThrottle, keys: LoginAttemptKeys): Promi
     return null;
   } catch (error: unknown) {
     if (!(error instanceof RateLimitedError)) throw error;
-    return Number(error.headers?.['Retry-After']);
+    return Number(httpHeadersOf(error)?.['Retry-After']);
   }
 }
 
@@ -43,7 +44,11 @@ describe('LoginThrottle (memory backend)', () => {
     await subject.release(VICTIM_FROM_ATTACKER);
     const rejection = subject.assertAllowed(VICTIM_FROM_ATTACKER);
     await expect(rejection).rejects.toBeInstanceOf(RateLimitedError);
-    await expect(rejection).rejects.toMatchObject({ status: 429, details: { retryAfterSeconds: 1 }, headers: { 'Retry-After': '1' } });
+    await expect(rejection).rejects.toMatchObject({ code: ErrorCode.RATE_LIMITED, details: { retryAfterSeconds: 1 }, hints: { retryAfterSeconds: 1 } });
+    const limited = await rejection.then(() => undefined, (error: unknown) => error);
+    if (!(limited instanceof RateLimitedError)) throw new Error('the attempt was not rate limited');
+    expect(httpStatusOf(limited)).toBe(429);
+    expect(httpHeadersOf(limited)).toEqual({ 'Retry-After': '1' });
   });
 
   it('doubles the delay with each further failure, up to the cap', async () => {

@@ -1,5 +1,5 @@
 import { RateLimiterAbstract, RateLimiterRes } from 'rate-limiter-flexible';
-import { RateLimitedError } from '../../platform/http/app-error';
+import { RateLimitedError } from '../../platform/errors';
 import { RateLimiters } from '../../platform/rate-limit/rate-limiters';
 
 export interface LoginThrottleSettings {

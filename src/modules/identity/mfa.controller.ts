@@ -2,7 +2,7 @@ import { Body, Controller, Delete, HttpCode, Post } from '@nestjs/common';
 import { ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { AllowedDuringMfaEnrolment, CurrentPrincipal, RequirePermission } from '../../platform/auth/access.decorators';
 import { Principal } from '../../platform/auth/principal';
-import { AuditAction } from '../../platform/audit/http-audit';
+import { AuditAction } from '../../platform/http/http-audit';
 import { TotpCodeDto, TotpEnrolmentDto } from './auth.dto';
 import { MfaService } from './mfa.service';
 

@@ -1,6 +1,6 @@
 import { Principal } from '../../platform/auth/principal';
 import { SessionLiveness } from '../../platform/auth/session-liveness';
-import { ConflictError, ForbiddenError, NotFoundError } from '../../platform/http/app-error';
+import { ConflictError, ForbiddenError, NotFoundError } from '../../platform/errors';
 import { PersistenceKit } from '../../platform/persistence/tenant-scoped.repository';
 import { TenantRegistry } from '../tenants';
 import { MfaInvalidError } from './identity-errors';
@@ -51,7 +51,7 @@ export class MfaService {
     const totp = await this.totps.find(principal.tenantId, principal.userId);
     if (!totp || totp.confirmedAt !== null) throw new ConflictError('There is no authenticator enrolment waiting for confirmation.');
     await this.kit.transactions.run(principal.tenantId, async () => {
-      if (!(await this.accept(principal.tenantId, principal.userId, totp.secret, totp.lastUsedStep, code, true))) throw new MfaInvalidError(400);
+      if (!(await this.accept(principal.tenantId, principal.userId, totp.secret, totp.lastUsedStep, code, true))) throw new MfaInvalidError('session');
       await this.sessions.clearMfaEnrolmentPending(principal.tenantId, principal.userId);
     });
     this.liveness.forget(principal.tenantId, [principal.sessionId]);
@@ -65,7 +65,7 @@ export class MfaService {
     const totp = await this.totps.find(principal.tenantId, principal.userId);
     if (!totp || totp.confirmedAt === null) throw new NotFoundError('authenticator');
     await this.kit.transactions.run(principal.tenantId, async () => {
-      if (!(await this.accept(principal.tenantId, principal.userId, totp.secret, totp.lastUsedStep, code, false))) throw new MfaInvalidError(400);
+      if (!(await this.accept(principal.tenantId, principal.userId, totp.secret, totp.lastUsedStep, code, false))) throw new MfaInvalidError('session');
       await this.totps.remove(principal.tenantId, principal.userId);
     });
   }

@@ -2,7 +2,7 @@ import { BadRequestException, Body, Controller, Get, Param, ParseUUIDPipe, Patch
 import { ApiCreatedResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { AllowedDuringMfaEnrolment, CurrentPrincipal, RequirePermission } from '../../platform/auth/access.decorators';
 import { Principal } from '../../platform/auth/principal';
-import { AuditAction } from '../../platform/audit/http-audit';
+import { AuditAction } from '../../platform/http/http-audit';
 import { DEFAULT_PAGE_SIZE } from '../../platform/http/pagination';
 import { CreateUserDto, ListUsersQuery, UpdateUserDto, UserDto, UserListDto } from './users.dto';
 import { UsersService, UserView } from './users.service';

@@ -1,8 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Principal } from '../../platform/auth/principal';
 import { TenantTransactions, TenantTx } from '../../platform/database/tenant-transactions';
-import { AppError } from '../../platform/http/app-error';
-import { ErrorCode } from '../../platform/http/error-codes';
+import { AppError, ErrorCode } from '../../platform/errors';
 import { SessionSelector } from './session.repository';
 import { SessionEndReason } from './session.table';
 import { Credentials, NewUser, UserChanges, UserPage } from './user.repository';
@@ -117,6 +116,6 @@ describe('UsersService.change', () => {
 
   it('answers 404 for an id that is not a user of the tenant', async () => {
     const { caller, service } = setup();
-    expect((await rejection(service.change(caller, randomUUID(), { role: 'member' }))).status).toBe(404);
+    expect((await rejection(service.change(caller, randomUUID(), { role: 'member' }))).code).toBe(ErrorCode.NOT_FOUND);
   });
 });

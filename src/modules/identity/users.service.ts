@@ -1,8 +1,7 @@
 import { Principal } from '../../platform/auth/principal';
-import { AppError, ConflictError, ForbiddenError, NotFoundError } from '../../platform/http/app-error';
-import { ErrorCode } from '../../platform/http/error-codes';
+import { ConflictError, ForbiddenError, NotFoundError } from '../../platform/errors';
 import { TenantTransactions } from '../../platform/database/tenant-transactions';
-import { EmailTakenError, WeakPasswordError } from './identity-errors';
+import { emailAndNameFilter, EmailTakenError, nameSearchWithoutWords, WeakPasswordError } from './identity-errors';
 import { hashPassword } from './password-hasher';
 import { passwordProblems } from './password-policy';
 import { SessionService } from './session.service';
@@ -69,7 +68,7 @@ export class UsersService {
 
   async list(principal: Principal, query: UserQuery): Promise<{ items: UserView[]; nextCursor: string | null }> {
     if (query.email !== undefined && query.q !== undefined) {
-      throw new AppError(ErrorCode.VALIDATION_FAILED, 400, 'Filter by email or by name, not both.', [{ field: 'q', constraints: ['exclusiveWithEmail'] }]);
+      throw emailAndNameFilter();
     }
     if (query.email !== undefined) {
       const user = await this.users.findByEmail(principal.tenantId, query.email);
@@ -79,7 +78,7 @@ export class UsersService {
     let users: UserRecord[];
     if (query.q !== undefined) {
       if (displayNameSearch.termsOf(query.q).length === 0) {
-        throw new AppError(ErrorCode.VALIDATION_FAILED, 400, 'Search for at least one word of two or more letters.', [{ field: 'q', constraints: ['minWordLength'] }]);
+        throw nameSearchWithoutWords();
       }
       users = await this.users.searchByName(principal.tenantId, query.q, page);
     } else {

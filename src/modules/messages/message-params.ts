@@ -1,12 +1,7 @@
 import { createParamDecorator, ExecutionContext, PipeTransform } from '@nestjs/common';
 import { ApiParam } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
-import { AppError } from '../../platform/http/app-error';
-import { ErrorCode } from '../../platform/http/error-codes';
-
-function invalidParam(field: string, constraint: string, message: string): AppError {
-  return new AppError(ErrorCode.VALIDATION_FAILED, 400, message, [{ field, constraints: [constraint] }]);
-}
+import { invalidParam } from './message-errors';
 
 const SEQ = /^[1-9][0-9]{0,15}$/;
 

@@ -3,10 +3,9 @@ import { ApiCreatedResponse, ApiHeader, ApiNoContentResponse, ApiOkResponse, Api
 import type { FastifyReply } from 'fastify';
 import { CurrentPrincipal, RequirePermission } from '../../platform/auth/access.decorators';
 import { Principal } from '../../platform/auth/principal';
-import { AuditAction } from '../../platform/audit/http-audit';
+import { AuditAction } from '../../platform/http/http-audit';
 import { DEFAULT_PAGE_SIZE } from '../../platform/http/pagination';
-import { AppError } from '../../platform/http/app-error';
-import { ErrorCode } from '../../platform/http/error-codes';
+import { invalidIdempotencyKey } from './message-errors';
 import { ApiSeqParam, EmojiParamPipe, SeqParam } from './message-params';
 import { EditMessageDto, HistoryDto, ListMessagesQuery, MessageDto, MessageListDto, SendMessageDto } from './messages.dto';
 import { HistoryItem, MessagesService, MessageView } from './messages.service';
@@ -15,9 +14,7 @@ const MAX_IDEMPOTENCY_KEY_LENGTH = 255;
 function idempotencyKeyOf(header: string | undefined): string | undefined {
   if (header === undefined) return undefined;
   if (header.length < 1 || header.length > MAX_IDEMPOTENCY_KEY_LENGTH || !/^[\x21-\x7e]+$/.test(header)) {
-    throw new AppError(ErrorCode.VALIDATION_FAILED, 400, `Idempotency-Key must be 1 to ${MAX_IDEMPOTENCY_KEY_LENGTH} printable ASCII characters.`, [
-      { field: 'Idempotency-Key', constraints: ['idempotencyKey'] },
-    ]);
+    throw invalidIdempotencyKey(MAX_IDEMPOTENCY_KEY_LENGTH);
   }
   return header;
 }

@@ -3,8 +3,7 @@ import { Principal } from '../../platform/auth/principal';
 import { RolePolicy } from '../../platform/auth/role-policy';
 import { TenantKeys, VersionedKey } from '../../platform/crypto/tenant-keys';
 import { TenantTransactions, TenantTx } from '../../platform/database/tenant-transactions';
-import { AppError } from '../../platform/http/app-error';
-import { ErrorCode } from '../../platform/http/error-codes';
+import { AppError, ErrorCode } from '../../platform/errors';
 import { Counter } from '../../platform/persistence/tenant-scoped.repository';
 import { ConversationAccess } from '../conversations';
 import { IdempotencyClaim, IdempotencyOutcome } from './idempotency.repository';
@@ -210,8 +209,8 @@ describe('MessagesService', () => {
     const conversationId = facts.conversationWith(sender, colleague);
     expect((await service.send(principal(sender), conversationId, { body: 'one' })).message.seq).toBe(1);
     expect((await service.send(principal(colleague), conversationId, { body: 'two' })).message.seq).toBe(2);
-    expect((await rejection(service.send(principal(outsider), conversationId, { body: 'three' }))).status).toBe(404);
-    expect((await rejection(service.list(principal(outsider), conversationId, { limit: 10 }))).status).toBe(404);
+    expect((await rejection(service.send(principal(outsider), conversationId, { body: 'three' }))).code).toBe(ErrorCode.NOT_FOUND);
+    expect((await rejection(service.list(principal(outsider), conversationId, { limit: 10 }))).code).toBe(ErrorCode.NOT_FOUND);
     expect(stores.messages.rows.map((row) => row.seq)).toEqual([1, 2]);
   });
 
@@ -305,6 +304,6 @@ describe('MessagesService', () => {
     await service.send(principal(sender), mine, { body: 'insulin at noon' });
     await service.send(principal(colleague), theirs, { body: 'insulin at night' });
     expect((await service.search(principal(sender), 'insulin', 10)).map((found) => found.conversationId)).toEqual([mine]);
-    expect((await rejection(service.search(principal(sender), 'insulin', 10, theirs))).status).toBe(404);
+    expect((await rejection(service.search(principal(sender), 'insulin', 10, theirs))).code).toBe(ErrorCode.NOT_FOUND);
   });
 });

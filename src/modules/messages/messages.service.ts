@@ -4,11 +4,11 @@ import { RolePolicy } from '../../platform/auth/role-policy';
 import { blindIndex } from '../../platform/crypto/field-cipher';
 import { TenantKeys } from '../../platform/crypto/tenant-keys';
 import { TenantTransactions } from '../../platform/database/tenant-transactions';
-import { AppError, ForbiddenError, NotFoundError } from '../../platform/http/app-error';
-import { ErrorCode } from '../../platform/http/error-codes';
+import { ForbiddenError, NotFoundError } from '../../platform/errors';
 import { AttachmentsService, AttachmentSummary } from '../attachments';
 import { ConversationAccess } from '../conversations';
 import { IdempotencyKeyRepository } from './idempotency.repository';
+import { IdempotencyKeyReusedError, messageDeleted, replyTargetMissing } from './message-errors';
 import { MessageRecord } from './message.table';
 import { MessageRepository, MessageVersionRepository, ReactionCount, ReactionRepository } from './message.repository';
 
@@ -54,15 +54,6 @@ export interface MessageWindow {
   limit: number;
 }
 
-export class IdempotencyKeyReusedError extends AppError {
-  constructor() {
-    super(ErrorCode.IDEMPOTENCY_KEY_REUSED, 422, 'This Idempotency-Key was already used for a different request.');
-  }
-}
-
-function invalidSeq(message: string, lastSeq?: number): AppError {
-  return new AppError(ErrorCode.INVALID_SEQ, 422, message, lastSeq === undefined ? undefined : { lastSeq });
-}
 
 /** What sending needs of the platform: transactions, and the tenant's index key (idempotency keys are stored hashed). */
 export interface MessagingKit {
@@ -175,7 +166,7 @@ export class MessagesService {
       const current = await this.messages.findBySeq(principal.tenantId, conversationId, seq, { forUpdate: true });
       if (!current) throw new NotFoundError('message');
       if (current.senderId !== principal.userId) throw new ForbiddenError('Only the sender can edit a message.');
-      if (current.deletedAt !== null || current.body === null) throw new AppError(ErrorCode.MESSAGE_DELETED, 422, 'A deleted message cannot be edited.');
+      if (current.deletedAt !== null || current.body === null) throw messageDeleted('edited');
       const now = new Date();
       await this.versions.keep(principal.tenantId, current.id, current.body, now);
       const updated = await this.messages.edit(current, body, now);
@@ -216,7 +207,7 @@ export class MessagesService {
     if (!message) throw new NotFoundError('message');
     const target = { ...message, tenantId: principal.tenantId };
     if (present) {
-      if (message.deletedAt !== null) throw new AppError(ErrorCode.MESSAGE_DELETED, 422, 'A deleted message cannot be reacted to.');
+      if (message.deletedAt !== null) throw messageDeleted('reacted to');
       await this.reactions.add(target, principal.userId, emoji);
     } else {
       await this.reactions.remove(target, principal.userId, emoji);
@@ -238,7 +229,7 @@ export class MessagesService {
 
   private async requireSeqExists(tenantId: string, conversationId: string, seq: number): Promise<void> {
     const lastSeq = await this.access.lastSeq(tenantId, conversationId);
-    if (lastSeq !== null && seq > lastSeq) throw invalidSeq('replyToSeq names a message that does not exist.', lastSeq);
+    if (lastSeq !== null && seq > lastSeq) throw replyTargetMissing(lastSeq);
   }
 
   private async requireMember(principal: Principal, conversationId: string): Promise<void> {

@@ -2,9 +2,8 @@ import { Controller, Get, Query } from '@nestjs/common';
 import { ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { CurrentPrincipal, RequirePermission } from '../../platform/auth/access.decorators';
 import { Principal } from '../../platform/auth/principal';
-import { AuditAction } from '../../platform/audit/http-audit';
-import { AppError } from '../../platform/http/app-error';
-import { ErrorCode } from '../../platform/http/error-codes';
+import { AuditAction } from '../../platform/http/http-audit';
+import { searchWithoutWords } from './message-errors';
 import { messageBodySearch } from './message.table';
 import { MessageSearchDto, SearchMessagesQuery } from './messages.dto';
 import { MessagesService, MessageView } from './messages.service';
@@ -22,7 +21,7 @@ export class SearchController {
   @ApiOkResponse({ type: MessageSearchDto })
   async messagesMatching(@CurrentPrincipal() principal: Principal, @Query() query: SearchMessagesQuery): Promise<{ items: MessageView[] }> {
     if (messageBodySearch.termsOf(query.q).length === 0) {
-      throw new AppError(ErrorCode.VALIDATION_FAILED, 400, 'Search for at least one word.', [{ field: 'q', constraints: ['words'] }]);
+      throw searchWithoutWords();
     }
     return { items: await this.messages.search(principal, query.q, query.limit ?? DEFAULT_RESULTS, query.conversationId) };
   }

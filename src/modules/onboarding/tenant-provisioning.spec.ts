@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { TenantTransactions, TenantTx } from '../../platform/database/tenant-transactions';
-import { AppError } from '../../platform/http/app-error';
-import { ErrorCode } from '../../platform/http/error-codes';
+import { AppError, ErrorCode } from '../../platform/errors';
 import { CreatedTenant, NewTenantRow } from '../tenants';
 import { FirstAdministrators, NewTenant, TenantProvisioning, TenantRows } from './tenant-provisioning';
 

@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { AppError } from '../../platform/http/app-error';
-import { ErrorCode } from '../../platform/http/error-codes';
 import { TenantTransactions } from '../../platform/database/tenant-transactions';
+import type { FieldViolation } from '../../platform/errors';
 import { passwordProblems, UserDirectory } from '../identity';
 import { TenantRegistry } from '../tenants';
+import { invalidTenantRequest } from './onboarding-errors';
 
 export interface NewTenant {
   slug: string;
@@ -36,7 +36,7 @@ export class TenantProvisioning {
 
   async provision(request: NewTenant): Promise<ProvisionedTenant> {
     const problems = validate(request);
-    if (problems.length > 0) throw new AppError(ErrorCode.VALIDATION_FAILED, 400, 'The tenant request is invalid.', problems);
+    if (problems.length > 0) throw invalidTenantRequest(problems);
     const tenantId = randomUUID();
     return this.transactions.run(tenantId, async () => {
       const tenant = await this.tenants.create({ id: tenantId, slug: request.slug, name: request.name });
@@ -46,8 +46,8 @@ export class TenantProvisioning {
   }
 }
 
-function validate(request: NewTenant): { field: string; constraints: string[] }[] {
-  const problems: { field: string; constraints: string[] }[] = [];
+function validate(request: NewTenant): FieldViolation[] {
+  const problems: FieldViolation[] = [];
   if (!SLUG.test(request.slug)) problems.push({ field: 'slug', constraints: ['matches ^[a-z0-9][a-z0-9-]{1,62}$'] });
   if (request.name.trim().length === 0 || request.name.length > 200) problems.push({ field: 'name', constraints: ['length 1-200'] });
   if (!EMAIL.test(request.adminEmail) || request.adminEmail.length > 254) problems.push({ field: 'adminEmail', constraints: ['isEmail'] });

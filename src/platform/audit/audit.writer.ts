@@ -4,7 +4,7 @@ import { DataSource } from 'typeorm';
 import { currentContext } from '../context/request-context';
 import { TenantKeys } from '../crypto/tenant-keys';
 import { TenantTx } from '../database/tenant-transactions';
-import { AppError, AuditUnavailableError } from '../http/app-error';
+import { AppError, AuditUnavailableError } from '../errors';
 import { AuditEventInput, AuditRecord, PLATFORM_TENANT_ID } from './audit-event';
 import { auditRowMac } from './audit-mac';
 

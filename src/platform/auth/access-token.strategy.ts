@@ -4,7 +4,7 @@ import { decodeProtectedHeader } from 'jose';
 import { LRUCache } from 'lru-cache';
 import { ExtractJwt, Strategy } from 'passport-jwt';
 import { AppConfig } from '../../config/app-config';
-import { UnauthenticatedError } from '../http/app-error';
+import { UnauthenticatedError } from '../errors';
 import { isUuid } from '../validation/uuid';
 import { ACCESS_TOKEN_TYPE, AccessTokenClaims } from './access-token';
 import { Principal, Role, ROLES } from './principal';

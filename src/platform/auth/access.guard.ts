@@ -1,8 +1,7 @@
 import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { AuthGuard } from '@nestjs/passport';
-import { AppError, ForbiddenError, UnauthenticatedError } from '../http/app-error';
-import { ErrorCode } from '../http/error-codes';
+import { AppError, ErrorCode, ForbiddenError, UnauthenticatedError } from '../errors';
 import { ALLOWED_DURING_MFA_ENROLMENT, PUBLIC_ROUTE, REQUIRED_PERMISSION } from './access.decorators';
 import { ACCESS_TOKEN_STRATEGY, AccessTokenStrategy, AuthenticatedCaller, bearerToken } from './access-token.strategy';
 import { PRINCIPAL_KEY, RequestWithPrincipal } from './principal';

@@ -1,7 +1,7 @@
 import { createPrivateKey, createPublicKey, generateKeyPairSync, KeyObject, randomUUID } from 'node:crypto';
 import type { JWK } from 'jose';
 import { runAsSystem } from '../context/request-context';
-import { ConflictError } from '../http/app-error';
+import { ConflictError } from '../errors';
 import { PublicSigningKey, SigningKeyRepository } from './signing-key.repository';
 
 /** Access tokens live 15 minutes; a retired key verifies (and stays published) this long after retiring. */

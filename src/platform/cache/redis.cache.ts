@@ -1,5 +1,5 @@
 import { Redis } from 'ioredis';
-import { DependencyUnavailableError } from '../http/app-error';
+import { DependencyUnavailableError } from '../errors';
 import { Cache } from './cache.port';
 import { assertTtl } from './memory.cache';
 

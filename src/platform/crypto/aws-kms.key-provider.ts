@@ -1,5 +1,5 @@
 import { DecryptCommand, DescribeKeyCommand, GenerateDataKeyCommand, KMSClient } from '@aws-sdk/client-kms';
-import { KeyServiceUnavailableError } from '../http/app-error';
+import { KeyServiceUnavailableError } from '../errors';
 import { encryptionContextFor, GeneratedDataKey, KeyProvider } from './key-provider.port';
 
 /** Production KeyProvider: data keys generated and unwrapped by AWS KMS under one CMK, bound to the tenant. */

@@ -1,7 +1,7 @@
 import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { KeyServiceUnavailableError } from '../http/app-error';
+import { KeyServiceUnavailableError } from '../errors';
 import { encryptionContextFor, GeneratedDataKey, KeyProvider } from './key-provider.port';
 
 const MASTER_KEY_BYTES = 32;

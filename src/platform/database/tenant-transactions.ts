@@ -1,7 +1,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Pool, PoolClient } from 'pg';
 import { DataSource } from 'typeorm';
-import { DependencyUnavailableError, TenantScopeViolationError } from '../http/app-error';
+import { DependencyUnavailableError, TenantScopeViolationError } from '../errors';
 import { isUuid } from '../validation/uuid';
 
 export interface QueryRows<T> {

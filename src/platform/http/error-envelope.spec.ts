@@ -12,8 +12,7 @@ import {
   UnprocessableEntityException,
   UnsupportedMediaTypeException,
 } from '@nestjs/common';
-import { AppError, KeyServiceUnavailableError, NotFoundError } from './app-error';
-import { ErrorCode } from './error-codes';
+import { AppError, ErrorCode, KeyServiceUnavailableError, NotFoundError, RateLimitedError, UnauthenticatedError } from '../errors';
 import { toErrorResponse } from './error-envelope';
 
 const REQUEST_ID = 'req-123';
@@ -31,7 +30,7 @@ class FastifyStyleError extends Error {
 
 describe('toErrorResponse', () => {
   it('answers an AppError with its own code, status, message and details', () => {
-    const error = new AppError(ErrorCode.CONFLICT, 409, 'The channel name is taken.', { field: 'name' });
+    const error = new AppError(ErrorCode.CONFLICT, 'The channel name is taken.', { field: 'name' });
 
     expect(toErrorResponse(error, REQUEST_ID)).toEqual({
       status: 409,
@@ -174,10 +173,17 @@ describe('toErrorResponse', () => {
     expect(JSON.stringify(body)).not.toContain('PHI-CANARY-123');
   });
 
-  it('does not trust an AppError carrying a status that is not an error status', () => {
-    const { status, body } = toErrorResponse(new AppError(ErrorCode.CONFLICT, 200, 'odd'), REQUEST_ID);
+  it('answers an AppError whose code has no status (only reachable by a cast) as 500 INTERNAL, without its message', () => {
+    const { status, body, headers } = toErrorResponse(new AppError('NOT_A_CODE' as ErrorCode, 'odd', undefined, { retryAfterSeconds: 5 }), REQUEST_ID);
 
     expect(status).toBe(500);
-    expect(body.error.code).toBe(ErrorCode.INTERNAL);
+    expect(body.error).toMatchObject({ code: ErrorCode.INTERNAL, message: 'An unexpected error occurred.', details: null });
+    expect(headers).toBeUndefined();
+  });
+
+  it('sends the headers the status table derives: Retry-After, WWW-Authenticate', () => {
+    expect(toErrorResponse(new RateLimitedError(2.5), REQUEST_ID)).toMatchObject({ status: 429, headers: { 'Retry-After': '3' } });
+    expect(toErrorResponse(new UnauthenticatedError('missing_token'), REQUEST_ID)).toMatchObject({ status: 401, headers: { 'WWW-Authenticate': 'Bearer' } });
+    expect(toErrorResponse(new NotFoundError('channel'), REQUEST_ID)).not.toHaveProperty('headers');
   });
 });

@@ -1,6 +1,6 @@
 import { HttpException } from '@nestjs/common';
-import { AppError, type ErrorDetails } from './app-error';
-import { ErrorCode } from './error-codes';
+import { AppError, ErrorCode, type ErrorDetails } from '../errors';
+import { hasHttpStatus, httpHeadersOf, httpStatusOf } from './error-status';
 
 /** The one body every error answer carries. `details` is always present: `null` when there are none. */
 export interface ErrorEnvelope {
@@ -73,14 +73,19 @@ const DEPENDENCY_UNAVAILABLE: MappedError = {
 /** Maps anything thrown to the status and envelope the client gets. Pure: no logging, no I/O. */
 export function toErrorResponse(exception: unknown, requestId: string): ErrorResponse {
   const { status, code, message, details } = mapException(exception);
-  const headers = exception instanceof AppError && status === exception.status ? exception.headers : undefined;
+  const headers = exception instanceof AppError && hasHttpStatus(exception.code) ? httpHeadersOf(exception) : undefined;
   return { status, body: { error: { code, message, details: details ?? null, requestId } }, ...(headers ? { headers } : {}) };
+}
+
+/** An answer the HTTP layer gives itself (Fastify's framework errors), with a status no AppError code carries. */
+export function frameworkErrorResponse(status: number, code: ErrorCode, message: string, requestId: string): ErrorResponse {
+  return { status, body: { error: { code, message, details: null, requestId } } };
 }
 
 function mapException(exception: unknown): MappedError {
   if (exception instanceof AppError) {
-    const { status, code, message, details } = exception;
-    return isErrorStatus(status) ? { status, code, message, details } : INTERNAL;
+    const { code, message, details } = exception;
+    return hasHttpStatus(code) ? { status: httpStatusOf(exception), code, message, details } : INTERNAL;
   }
   if (exception instanceof HttpException) {
     return fromFastifyError(exception.cause) ?? withExplicitMessage(fromStatus(exception.getStatus()), exception);
@@ -125,7 +130,7 @@ function fromFastifyError(error: unknown): MappedError | undefined {
   if (known) {
     return known;
   }
-  const status = httpStatusOf(error);
+  const status = statusCarriedBy(error);
   return status !== undefined && status < 500 ? fromStatus(status) : INTERNAL;
 }
 
@@ -134,7 +139,7 @@ function fromFastifyError(error: unknown): MappedError | undefined {
  * A bare SyntaxError carries none: it is as likely to come from JSON.parse on our own data, so it stays a 500.
  */
 function fromBodyParserError(error: unknown): MappedError | undefined {
-  const status = httpStatusOf(error);
+  const status = statusCarriedBy(error);
   if (status === undefined || status >= 500) {
     return undefined;
   }
@@ -144,7 +149,7 @@ function fromBodyParserError(error: unknown): MappedError | undefined {
   return fromStatus(status);
 }
 
-function httpStatusOf(error: unknown): number | undefined {
+function statusCarriedBy(error: unknown): number | undefined {
   const status = numberProperty(error, 'statusCode') ?? numberProperty(error, 'status');
   return status !== undefined && isErrorStatus(status) ? status : undefined;
 }

@@ -1,6 +1,6 @@
 import { Catch, Inject, Logger, Optional, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { AuditUnavailableError } from './app-error';
+import { AuditUnavailableError } from '../errors';
 import { toErrorResponse, type ErrorResponse } from './error-envelope';
 import { REQUEST_ID_HEADER, requestIdFrom } from './fastify-options';
 

@@ -3,9 +3,8 @@ import type { IncomingHttpHeaders } from 'node:http';
 import helmet from '@fastify/helmet';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { LogController, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify';
-import { AppError } from './app-error';
-import { ErrorCode } from './error-codes';
-import { toErrorResponse } from './error-envelope';
+import { AppError, ErrorCode } from '../errors';
+import { frameworkErrorResponse, toErrorResponse } from './error-envelope';
 
 export const REQUEST_ID_HEADER = 'x-request-id';
 
@@ -35,9 +34,10 @@ export function fastifyOptions(config: HttpServerConfig): FastifyServerOptions {
     // Fastify answers a malformed URL or an over-long path segment itself, echoing the path: use the envelope.
     frameworkErrors: (error, request, reply: FastifyReply) => {
       const tooLong = error.code === 'FST_ERR_MAX_PARAM_LENGTH';
-      const { status, body } = toErrorResponse(tooLong
-        ? new AppError(ErrorCode.BAD_REQUEST, 414, 'A path segment is too long.')
-        : new AppError(ErrorCode.VALIDATION_FAILED, 400, 'The URL is not valid.'), String(request.id));
+      // 414 has no code of its own: BAD_REQUEST is the code of a 4xx without a more specific one.
+      const { status, body } = tooLong
+        ? frameworkErrorResponse(414, ErrorCode.BAD_REQUEST, 'A path segment is too long.', String(request.id))
+        : toErrorResponse(new AppError(ErrorCode.VALIDATION_FAILED, 'The URL is not valid.'), String(request.id));
       void reply.status(status).header(REQUEST_ID_HEADER, request.id).header('cache-control', 'no-store')
         .type('application/json; charset=utf-8').send(body);
     },

@@ -1,9 +1,9 @@
-import { Body, Controller, Get, Module, Post, type DynamicModule } from '@nestjs/common';
+import { Body, Controller, Get, Module, Param, Post, type DynamicModule } from '@nestjs/common';
 import { APP_FILTER, NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { IsString, MaxLength } from 'class-validator';
 import type { FastifyRequest } from 'fastify';
-import { ErrorCode } from './error-codes';
+import { ErrorCode } from '../errors';
 import type { ErrorEnvelope } from './error-envelope';
 import { ERROR_AUDIT_HOOK, HttpErrorFilter, type ErrorAuditHook } from './error.filter';
 import { fastifyOptions, registerHttpHardening, requestIdFrom } from './fastify-options';
@@ -24,6 +24,11 @@ class NotesController {
   @Post()
   create(@Body() note: CreateNoteDto): { title: string } {
     return { title: note.title };
+  }
+
+  @Get('by-id/:id')
+  byId(@Param('id') id: string): { id: string } {
+    return { id };
   }
 
   @Get('boom')
@@ -124,6 +129,18 @@ describe('HTTP error contract and hardening', () => {
     expect(response.body).not.toContain(CANARY);
   });
 
+  it('answers an over-long path segment with 414 BAD_REQUEST and a malformed URL with 400, echoing neither', async () => {
+    const tooLong = await inject(app, { method: 'GET', url: `/notes/by-id/${CANARY}${'x'.repeat(200)}` });
+    expect(tooLong.statusCode).toBe(414);
+    expect(envelopeOf(tooLong)).toMatchObject({ code: ErrorCode.BAD_REQUEST, message: 'A path segment is too long.', details: null });
+    expect(tooLong.body).not.toContain(CANARY);
+
+    const malformed = await inject(app, { method: 'GET', url: `/notes/by-id/${CANARY}%E0%A4%A` });
+    expect(malformed.statusCode).toBe(400);
+    expect(envelopeOf(malformed)).toMatchObject({ code: ErrorCode.VALIDATION_FAILED, message: 'The URL is not valid.', details: null });
+    expect(malformed.body).not.toContain(CANARY);
+  });
+
   it('answers an oversize body with a 413 envelope', async () => {
     const response = await inject(app, postJson(JSON.stringify({ title: 'x'.repeat(BODY_LIMIT_BYTES) })));
 
@@ -215,6 +232,7 @@ describe('HTTP error filter with an audit hook', () => {
 
       expect(response.statusCode).toBe(503);
       expect(envelopeOf(response)).toMatchObject({ code: ErrorCode.AUDIT_UNAVAILABLE, details: null });
+      expect(response.headers['retry-after']).toBe('1');
       expect(response.headers['x-request-id']).toMatch(UUID);
       expect(response.body).not.toContain('audit db down');
     } finally {

@@ -3,7 +3,7 @@ import { METHOD_METADATA, PATH_METADATA } from '@nestjs/common/constants';
 import { DiscoveryService, MetadataScanner, Reflector } from '@nestjs/core';
 import { ALLOWED_DURING_MFA_ENROLMENT, PUBLIC_ROUTE, REQUIRED_PERMISSION } from '../auth/access.decorators';
 import { RolePolicy } from '../auth/role-policy';
-import { AUDIT_ACTION } from '../audit/http-audit';
+import { AUDIT_ACTION } from './http-audit';
 import { SKIP_HTTP_AUDIT } from './skip-http-audit.decorator';
 
 type Handler = (...args: unknown[]) => unknown;

@@ -1,7 +1,7 @@
 import { Type } from 'class-transformer';
 import { IsInt, IsOptional, IsString, IsUUID, Min, ValidateNested } from 'class-validator';
-import { AppError } from './app-error';
-import { ErrorCode } from './error-codes';
+import { AppError, ErrorCode } from '../errors';
+import { httpStatusOf } from './error-status';
 import { createValidationPipe, IsOmittable, toFieldViolations } from './validation';
 
 class MemberDto {
@@ -44,7 +44,7 @@ describe('createValidationPipe', () => {
     const error = await rejectionOf({ name: 'general', patientEmail: SECRET });
 
     expect(error.code).toBe(ErrorCode.VALIDATION_FAILED);
-    expect(error.status).toBe(400);
+    expect(httpStatusOf(error)).toBe(400);
     expect(error.details).toEqual([{ field: 'patientEmail', constraints: ['whitelistValidation'] }]);
     expect(JSON.stringify(error.details)).not.toContain(SECRET);
     expect(error.message).not.toContain(SECRET);

@@ -1,13 +1,8 @@
 import { ValidateIf, type ValidationOptions } from 'class-validator';
 import { ArgumentMetadata, ValidationPipe, type ValidationError } from '@nestjs/common';
-import { AppError } from './app-error';
-import { ErrorCode } from './error-codes';
+import { AppError, validationFailed, type FieldViolation } from '../errors';
 
-/** One invalid field: where it is and which rules it broke. Never the value: it may be PHI. */
-export interface FieldViolation {
-  field: string;
-  constraints: string[];
-}
+const INVALID_REQUEST = 'The request is invalid.';
 
 /** A hostile body can hold thousands of bad fields; the answer stays small. */
 const MAX_VIOLATIONS = 50;
@@ -44,7 +39,7 @@ export function createValidationPipe(): ValidationPipe {
     forbidNonWhitelisted: true,
     transform: true,
     validationError: { target: false, value: false },
-    exceptionFactory: (errors: ValidationError[]) => validationFailed(errors),
+    exceptionFactory: (errors: ValidationError[]) => validationFailedFrom(errors),
   });
 }
 
@@ -76,11 +71,11 @@ function inputProblem(value: unknown, depth: number, path: string): { field: str
 
 function validationFailedAt(field: string, constraint: string): AppError {
   const violation: FieldViolation = { field: field.slice(0, MAX_FIELD_PATH_LENGTH), constraints: [constraint] };
-  return new AppError(ErrorCode.VALIDATION_FAILED, 400, 'The request is invalid.', [violation]);
+  return validationFailed(INVALID_REQUEST, [violation]);
 }
 
-export function validationFailed(errors: readonly ValidationError[]): AppError {
-  return new AppError(ErrorCode.VALIDATION_FAILED, 400, 'The request is invalid.', toFieldViolations(errors));
+export function validationFailedFrom(errors: readonly ValidationError[]): AppError {
+  return validationFailed(INVALID_REQUEST, toFieldViolations(errors));
 }
 
 /** Flattens class-validator's tree into `members[0].userId`-style paths, depth first. */

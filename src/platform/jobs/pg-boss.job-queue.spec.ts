@@ -1,5 +1,5 @@
 import pino from 'pino';
-import { AppError } from '../http/app-error';
+import { AppError } from '../errors';
 import { PgBossJobQueue } from './pg-boss.job-queue';
 
 // Nothing here connects: pg-boss opens its pool only on start().

@@ -1,7 +1,7 @@
 import { PgBoss } from 'pg-boss';
 import type { Job, SendOptions as PgBossSendOptions } from 'pg-boss';
 import { Logger as PinoLogger } from 'pino';
-import { DependencyUnavailableError } from '../http/app-error';
+import { DependencyUnavailableError } from '../errors';
 import { jobRuns, reportJobCounts } from '../observability/metrics';
 import { HandlerOptions, JobData, JobHandler, JobQueue, QueueCounts, SendOptions } from './job-queue.port';
 import { actAsSystem, assertSystemActor } from './system-scope';

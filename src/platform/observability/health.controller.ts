@@ -1,6 +1,6 @@
 import { Controller, Get, Inject, Logger, Optional, Res } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
-import { AppError } from '../http/app-error';
+import { AppError } from '../errors';
 import { Public } from '../auth/access.decorators';
 import { SkipHttpAudit } from '../http/skip-http-audit.decorator';
 import { HEALTH_INDICATORS, type HealthDetails, type HealthIndicator } from './health-indicator';

@@ -1,7 +1,7 @@
 import { createSecretKey } from 'node:crypto';
 import { blindIndex, open, openBytes, sealBytes, SealOpenError } from '../crypto/field-cipher';
 import { KeyPurpose, VersionedKey } from '../crypto/tenant-keys';
-import { SealedDataIntegrityError } from '../http/app-error';
+import { SealedDataIntegrityError } from '../errors';
 import { DataKeys, openWithDataKey, RowCodec } from './row-codec';
 import { TableDefinition } from './table-definition';
 import { wordPrefixTokens } from './word-prefix-tokens';

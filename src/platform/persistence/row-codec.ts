@@ -1,7 +1,7 @@
 import { KeyObject } from 'node:crypto';
 import { blindIndex, open, seal, SealLocation, SealOpenError, sealedKeyVersion } from '../crypto/field-cipher';
 import { TenantKeys } from '../crypto/tenant-keys';
-import { SealedDataIntegrityError } from '../http/app-error';
+import { SealedDataIntegrityError } from '../errors';
 import { ReadOptions, Where } from './query';
 import { ColumnSpec, SearchTokenStore, StoredRecord, TableDefinition } from './table-definition';
 

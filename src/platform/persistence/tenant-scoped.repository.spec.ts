@@ -1,5 +1,5 @@
 import { runInContext } from '../context/request-context';
-import { TenantScopeViolationError } from '../http/app-error';
+import { TenantScopeViolationError } from '../errors';
 import { TableDefinition } from './table-definition';
 import { PersistenceKit, TenantScopedRepository } from './tenant-scoped.repository';
 import { RecordingKit } from './testing/recording-kit';

@@ -4,7 +4,7 @@ import { AuditWriter } from '../audit/audit.writer';
 import { currentContext } from '../context/request-context';
 import { TenantKeys } from '../crypto/tenant-keys';
 import { TenantTransactions, TenantTx } from '../database/tenant-transactions';
-import { ConflictError, TenantScopeViolationError } from '../http/app-error';
+import { ConflictError, TenantScopeViolationError } from '../errors';
 import { Aggregate, AggregateRow, CounterDraw, JoinedRead, Measure, ReadOptions, Where } from './query';
 import { DbRow, RowCodec } from './row-codec';
 import { searchTokenStatements, SqlStatement, Statement, StatementBuilder } from './statement-builder';

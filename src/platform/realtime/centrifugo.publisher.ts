@@ -1,5 +1,4 @@
-import { AppError, DependencyUnavailableError } from '../http/app-error';
-import { ErrorCode } from '../http/error-codes';
+import { AppError, DependencyUnavailableError, ErrorCode } from '../errors';
 import { PublishOptions, RealtimePayload, RealtimePublisher } from './realtime-publisher.port';
 
 export interface CentrifugoPublisherOptions {
@@ -15,7 +14,7 @@ export interface CentrifugoPublisherOptions {
 /** Centrifugo understood the call and refused it (unknown channel, permission denied, …): retrying will not help. */
 export class RealtimePublishRejectedError extends AppError {
   constructor(centrifugoCode: number) {
-    super(ErrorCode.REALTIME_PUBLISH_REJECTED, 502, 'The realtime server rejected the publication.', { centrifugoCode });
+    super(ErrorCode.REALTIME_PUBLISH_REJECTED, 'The realtime server rejected the publication.', { centrifugoCode });
   }
 }
 

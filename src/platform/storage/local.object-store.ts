@@ -2,8 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { access, constants, mkdir, open, readFile, rename, rm, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { AppError, DependencyUnavailableError } from '../http/app-error';
-import { ErrorCode } from '../http/error-codes';
+import { AppError, DependencyUnavailableError, ErrorCode } from '../errors';
 import { assertValidRange, ObjectHead, ObjectRetainedError, ObjectStore, PutObjectOptions } from './object-store.port';
 
 export interface LocalObjectStoreOptions {
@@ -13,7 +12,7 @@ export interface LocalObjectStoreOptions {
 /** Keys are chosen by the service, never by a client: an unsafe key is a bug, not a bad request. */
 export class UnsafeObjectKeyError extends AppError {
   constructor() {
-    super(ErrorCode.INTERNAL, 500, 'The object key is not a safe relative path.');
+    super(ErrorCode.INTERNAL, 'The object key is not a safe relative path.');
   }
 }
 

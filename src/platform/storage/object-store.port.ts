@@ -1,5 +1,4 @@
-import { AppError } from '../http/app-error';
-import { ErrorCode } from '../http/error-codes';
+import { AppError, ErrorCode } from '../errors';
 
 /**
  * Blobs: attachments and the audit archive. Keys never contain PHI.
@@ -82,7 +81,7 @@ export const OBJECT_STORE = Symbol('ObjectStore');
 /** Both adapters throw this, so callers branch on one type whichever backend is configured. */
 export class ObjectRetainedError extends AppError {
   constructor(retainUntil: Date) {
-    super(ErrorCode.OBJECT_RETAINED, 409, 'The object is under retention and cannot be deleted or overwritten yet.', {
+    super(ErrorCode.OBJECT_RETAINED, 'The object is under retention and cannot be deleted or overwritten yet.', {
       retainUntil: retainUntil.toISOString(),
     });
   }

@@ -9,7 +9,7 @@ import {
   type S3ClientConfig,
 } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
-import { AppError, DependencyUnavailableError } from '../http/app-error';
+import { AppError, DependencyUnavailableError } from '../errors';
 import {
   assertValidRange,
   MAX_PRESIGN_SECONDS,

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { signLink } from '../../../src/modules/attachments/signed-links';
-import { ErrorCode } from '../../../src/platform/http/error-codes';
+import { ErrorCode } from '../../../src/platform/errors';
 import { asOwner } from '../../support/fixtures';
 import { TestApi } from '../../support/identity';
 import { testEnvironment } from '../../support/test-environment';

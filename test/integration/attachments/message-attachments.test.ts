@@ -2,8 +2,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { AttachmentsService } from '../../../src/modules/attachments/attachments.service';
-import { AppError } from '../../../src/platform/http/app-error';
-import { ErrorCode } from '../../../src/platform/http/error-codes';
+import { AppError, ErrorCode } from '../../../src/platform/errors';
 import { asOwner } from '../../support/fixtures';
 import { TestApi } from '../../support/identity';
 import { testEnvironment } from '../../support/test-environment';
@@ -73,7 +72,7 @@ describe('attachToMessage', () => {
     expect(byMessage.get(messageId)?.map((summary) => summary.id).sort()).toEqual([report, scan].sort());
     // Linked once: never to a second message.
     const { id: second } = await message(owner, ward);
-    await expect(attach(ward, owner.id, second, [scan])).rejects.toMatchObject({ code: ErrorCode.INVALID_ATTACHMENT, status: 422 });
+    await expect(attach(ward, owner.id, second, [scan])).rejects.toMatchObject({ code: ErrorCode.INVALID_ATTACHMENT });
   });
 
   it('answers nothing and writes nothing for no ids', async () => {
@@ -93,7 +92,7 @@ describe('attachToMessage', () => {
     const { id: messageId } = await message(owner, ward);
     const failure = attach(ward, owner.id, messageId, [valid, invalid]);
     await expect(failure).rejects.toBeInstanceOf(AppError);
-    await expect(failure).rejects.toMatchObject({ code: ErrorCode.INVALID_ATTACHMENT, status: 422 });
+    await expect(failure).rejects.toMatchObject({ code: ErrorCode.INVALID_ATTACHMENT });
     expect((await rows([valid]))[0].message_id).toBeNull();
   });
 

@@ -1,7 +1,7 @@
 import { AttachmentsService } from '../../../src/modules/attachments/attachments.service';
 import { ConversationAccess } from '../../../src/modules/conversations';
 import { TenantLookup } from '../../../src/modules/tenants';
-import { ErrorCode } from '../../../src/platform/http/error-codes';
+import { ErrorCode } from '../../../src/platform/errors';
 import { asOwner } from '../../support/fixtures';
 import { TestApi } from '../../support/identity';
 import { RunningS3rver, startS3rver } from '../../support/s3rver';

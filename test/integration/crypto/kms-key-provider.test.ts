@@ -1,6 +1,7 @@
 import { DecryptCommand, GenerateDataKeyCommand } from '@aws-sdk/client-kms';
 import { UserRepository } from '../../../src/modules/identity/user.repository';
-import { ErrorCode } from '../../../src/platform/http/error-codes';
+import { ErrorCode } from '../../../src/platform/errors';
+import { HTTP_STATUS_BY_CODE } from '../../../src/platform/http/error-status';
 import { Platform } from '../../../src/platform/platform';
 import { provisionTenant } from '../../support/fixtures';
 import { createTestPlatform } from '../../support/test-platform';
@@ -61,7 +62,8 @@ describe('AWS KMS key provider', () => {
     try {
       failingKms();
       expect((await users.findById(warm.tenantId, warm.adminUserId))?.id).toBe(warm.adminUserId);
-      await expect(coldUsers.findById(cold.tenantId, cold.adminUserId)).rejects.toMatchObject({ code: ErrorCode.KEY_SERVICE_UNAVAILABLE, status: 503 });
+      await expect(coldUsers.findById(cold.tenantId, cold.adminUserId)).rejects.toMatchObject({ code: ErrorCode.KEY_SERVICE_UNAVAILABLE });
+      expect(HTTP_STATUS_BY_CODE[ErrorCode.KEY_SERVICE_UNAVAILABLE]).toBe(503);
       await expect(coldUsers.create({ tenantId: cold.tenantId, email: 'x@y.test', displayName: 'Nope', role: 'member', passwordHash: null }))
         .rejects.toMatchObject({ code: ErrorCode.KEY_SERVICE_UNAVAILABLE });
     } finally {

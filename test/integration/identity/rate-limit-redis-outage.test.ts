@@ -3,7 +3,8 @@ import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { LoginAttemptKeys, LoginThrottle, LoginThrottleSettings } from '../../../src/modules/identity/login-throttle';
 import { createRedisClient } from '../../../src/platform/cache/redis.cache';
-import { RateLimitedError } from '../../../src/platform/http/app-error';
+import { RateLimitedError } from '../../../src/platform/errors';
+import { httpHeadersOf } from '../../../src/platform/http/error-status';
 import { RateLimiters } from '../../../src/platform/rate-limit/rate-limiters';
 import { freePort, killRedisServer, redisServerInstalled, startRedisServer } from '../../support/redis-server';
 
@@ -46,7 +47,7 @@ async function timed(call: () => Promise<void>): Promise<Outcome> {
 function retryAfterOf(outcome: Outcome): number | null {
   if (outcome.error === undefined) return null;
   if (!(outcome.error instanceof RateLimitedError)) throw outcome.error;
-  return Number(outcome.error.headers?.['Retry-After']);
+  return Number(httpHeadersOf(outcome.error)?.['Retry-After']);
 }
 
 (haveRedisServer ? describe : describe.skip)('login rate limits on a real Redis that dies', () => {

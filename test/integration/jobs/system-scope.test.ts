@@ -1,5 +1,5 @@
 import { ProvisionedTenant } from '../../../src/modules/onboarding';
-import { TenantScopeViolationError } from '../../../src/platform/http/app-error';
+import { TenantScopeViolationError } from '../../../src/platform/errors';
 import { actAsSystem } from '../../../src/platform/jobs/system-scope';
 import { Platform } from '../../../src/platform/platform';
 import { asOwner, provisionTenant } from '../../support/fixtures';

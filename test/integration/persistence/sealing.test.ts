@@ -4,7 +4,7 @@ import pino from 'pino';
 import { loadConfig } from '../../../src/config/app-config';
 import { UserRepository } from '../../../src/modules/identity/user.repository';
 import { createPlatform, Platform } from '../../../src/platform/platform';
-import { ErrorCode } from '../../../src/platform/http/error-codes';
+import { ErrorCode } from '../../../src/platform/errors';
 import { provisionTenant, rawClient } from '../../support/fixtures';
 import { testEnvironment, workerDatabaseUrl } from '../../support/test-environment';
 

@@ -1,6 +1,7 @@
 import { UserRepository } from '../../../src/modules/identity/user.repository';
 import { runInContext } from '../../../src/platform/context/request-context';
-import { ErrorCode } from '../../../src/platform/http/error-codes';
+import { ErrorCode } from '../../../src/platform/errors';
+import { HTTP_STATUS_BY_CODE } from '../../../src/platform/http/error-status';
 import { Platform } from '../../../src/platform/platform';
 import { provisionTenant, rawClient } from '../../support/fixtures';
 import { createTestPlatform } from '../../support/test-platform';
@@ -32,8 +33,9 @@ describe('tenant isolation', () => {
     const b = await provisionTenant(platform);
     const context = { requestId: 'req-1', actor: { type: 'user' as const, id: a.adminUserId }, tenantId: a.tenantId };
     await runInContext(context, async () => {
-      await expect(users.findById(b.tenantId, b.adminUserId)).rejects.toMatchObject({ code: ErrorCode.TENANT_SCOPE_VIOLATION, status: 404 });
-      await expect(users.change(b.tenantId, b.adminUserId, { displayName: 'x' })).rejects.toMatchObject({ status: 404 });
+      await expect(users.findById(b.tenantId, b.adminUserId)).rejects.toMatchObject({ code: ErrorCode.TENANT_SCOPE_VIOLATION });
+      await expect(users.change(b.tenantId, b.adminUserId, { displayName: 'x' })).rejects.toMatchObject({ code: ErrorCode.TENANT_SCOPE_VIOLATION });
+      expect(HTTP_STATUS_BY_CODE[ErrorCode.TENANT_SCOPE_VIOLATION]).toBe(404);
     });
   });
 

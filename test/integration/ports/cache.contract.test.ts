@@ -5,7 +5,7 @@ import { Redis } from 'ioredis';
 import { Cache } from '../../../src/platform/cache/cache.port';
 import { MemoryCache } from '../../../src/platform/cache/memory.cache';
 import { RedisCache } from '../../../src/platform/cache/redis.cache';
-import { DependencyUnavailableError } from '../../../src/platform/http/app-error';
+import { DependencyUnavailableError } from '../../../src/platform/errors';
 import { freePort } from '../../support/redis-server';
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';

@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KeyProvider } from '../../../src/platform/crypto/key-provider.port';
 import { LocalKeyringKeyProvider } from '../../../src/platform/crypto/local-keyring.key-provider';
-import { ErrorCode } from '../../../src/platform/http/error-codes';
+import { ErrorCode } from '../../../src/platform/errors';
+import { HTTP_STATUS_BY_CODE } from '../../../src/platform/http/error-status';
 import { failingKms, healthyKms, kms, kmsKeyProvider } from '../../support/fake-kms';
 
 const TENANT_A = '0b6a3c3e-54f5-4d0a-9a51-2c1b7f1f0a01';
@@ -52,6 +53,7 @@ describe('local keyring', () => {
 describe('AWS KMS adapter', () => {
   it('turns a KMS failure into KEY_SERVICE_UNAVAILABLE, with no plaintext fallback', async () => {
     failingKms();
-    await expect(kmsKeyProvider().generateDataKey(TENANT_A)).rejects.toMatchObject({ code: ErrorCode.KEY_SERVICE_UNAVAILABLE, status: 503 });
+    await expect(kmsKeyProvider().generateDataKey(TENANT_A)).rejects.toMatchObject({ code: ErrorCode.KEY_SERVICE_UNAVAILABLE });
+    expect(HTTP_STATUS_BY_CODE[ErrorCode.KEY_SERVICE_UNAVAILABLE]).toBe(503);
   });
 });

@@ -5,8 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { S3Client } from '@aws-sdk/client-s3';
-import { DependencyUnavailableError } from '../../../src/platform/http/app-error';
-import { ErrorCode } from '../../../src/platform/http/error-codes';
+import { DependencyUnavailableError, ErrorCode } from '../../../src/platform/errors';
 import { LocalObjectStore, UnsafeObjectKeyError } from '../../../src/platform/storage/local.object-store';
 import { ObjectRetainedError, ObjectStore } from '../../../src/platform/storage/object-store.port';
 import { S3ObjectStore } from '../../../src/platform/storage/s3.object-store';
@@ -203,7 +202,6 @@ describe('LocalObjectStore', () => {
     await expect(deletion).rejects.toThrow(ObjectRetainedError);
     await expect(deletion).rejects.toMatchObject({
       code: ErrorCode.OBJECT_RETAINED,
-      status: 409,
       details: { retainUntil: retainUntil.toISOString() },
     });
     await expect(store.put('audit/segment-1.json', Buffer.from('forged'))).rejects.toThrow(ObjectRetainedError);
@@ -312,7 +310,7 @@ describe('S3ObjectStore', () => {
     try {
       const store = new S3ObjectStore({ client, bucket: BUCKET });
       await s3Store().put('audit/locked.json', Buffer.from('digest'), { retainUntil });
-      await expect(store.delete('audit/locked.json')).rejects.toMatchObject({ code: ErrorCode.OBJECT_RETAINED, status: 409 });
+      await expect(store.delete('audit/locked.json')).rejects.toMatchObject({ code: ErrorCode.OBJECT_RETAINED });
       await expect(store.put('audit/locked.json', Buffer.from('forged'))).rejects.toThrow(ObjectRetainedError);
       expect(await store.get('audit/locked.json')).toEqual(Buffer.from('digest'));
     } finally {

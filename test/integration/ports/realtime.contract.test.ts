@@ -1,8 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
 import { createServer as createTcpServer } from 'node:net';
-import { DependencyUnavailableError } from '../../../src/platform/http/app-error';
-import { ErrorCode } from '../../../src/platform/http/error-codes';
+import { DependencyUnavailableError, ErrorCode } from '../../../src/platform/errors';
 import { CentrifugoPublisher, RealtimePublishRejectedError } from '../../../src/platform/realtime/centrifugo.publisher';
 import { InProcessPublisher } from '../../../src/platform/realtime/in-process.publisher';
 import { RealtimePayload, RealtimePublisher } from '../../../src/platform/realtime/realtime-publisher.port';

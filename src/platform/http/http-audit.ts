@@ -2,13 +2,14 @@ import { CallHandler, ExecutionContext, HttpException, Inject, Injectable, NestI
 import { Reflector } from '@nestjs/core';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { catchError, concatMap, from, Observable, throwError } from 'rxjs';
+import { AuditDetails, AuditDetailValue, AuditOutcome } from '../audit/audit-event';
+import { AuditWriter } from '../audit/audit.writer';
 import { contextFromRequest } from '../context/request-context.interceptor';
 import { currentContext, PendingRead, runInContext } from '../context/request-context';
-import { AppError } from '../http/app-error';
-import { ErrorAuditHook } from '../http/error.filter';
-import { SKIP_HTTP_AUDIT } from '../http/skip-http-audit.decorator';
-import { AuditDetails, AuditDetailValue, AuditOutcome } from './audit-event';
-import { AuditWriter } from './audit.writer';
+import { AppError } from '../errors';
+import { ErrorAuditHook } from './error.filter';
+import { httpStatusOf } from './error-status';
+import { SKIP_HTTP_AUDIT } from './skip-http-audit.decorator';
 
 export const AUDIT_ACTION = 'http:audit-action';
 /** Names the audit action of a route, e.g. @AuditAction('user.list'); the default is http.request. */
@@ -22,7 +23,7 @@ function outcomeOf(status: number): AuditOutcome {
 }
 
 function statusOf(error: unknown): number {
-  if (error instanceof AppError) return error.status;
+  if (error instanceof AppError) return httpStatusOf(error);
   if (error instanceof HttpException) return error.getStatus();
   return 500;
 }
