@@ -43,7 +43,7 @@ const UNAVAILABLE_SQLSTATE = /^(08|57P0[1-3]|53300)/;
  * The database went away under a statement (crash, restart, failover), or no connection could be had in time
  * (pg-pool's acquisition timeout), rather than refusing the statement itself.
  */
-export function isDatabaseUnavailable(error: unknown): boolean {
+function isDatabaseUnavailable(error: unknown): boolean {
   if (typeof error !== 'object' || error === null) return false;
   const code = 'code' in error ? String(error.code) : '';
   if (UNAVAILABLE_SQLSTATE.test(code) || ['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT'].includes(code)) return true;

@@ -23,7 +23,7 @@ export interface ColumnValues {
   searchTokens: SearchTokenWrite[];
 }
 
-/** One equality filter on a stored column: a sealed value is looked up by its blind index. Null: IS NULL; an array: any of. */
+/** One equality filter on a stored column: a sealed value is looked up by its blind index. Null is IS NULL; an array matches any of its values. */
 export interface StoredFilter {
   column: string;
   value: unknown;
