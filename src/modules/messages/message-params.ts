@@ -1,14 +1,13 @@
 import { createParamDecorator, ExecutionContext, PipeTransform } from '@nestjs/common';
 import { ApiParam } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
+import { parseDecimal } from '../../platform/http/validation';
 import { invalidParam } from './message-errors';
 
-const SEQ = /^[1-9][0-9]{0,15}$/;
-
-/** A seq in a path, written plainly: digits without sign, leading zero, fraction, exponent or spaces. */
+/** A seq in a path, written plainly (parseDecimal, the same rule as numeric query parameters), and never 0. */
 export function parseSeq(text: unknown): number {
-  const seq = typeof text === 'string' && SEQ.test(text) ? Number(text) : Number.NaN;
-  if (!Number.isSafeInteger(seq)) throw invalidParam('seq', 'seq', 'seq must be a positive integer written in digits.');
+  const seq = parseDecimal(text);
+  if (seq === null || seq < 1) throw invalidParam('seq', 'seq', 'seq must be a positive integer written in digits.');
   return seq;
 }
 

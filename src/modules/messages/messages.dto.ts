@@ -1,8 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
 import { ArrayMaxSize, IsArray, IsInt, IsString, IsUUID, Length, Max, Min, ValidateIf } from 'class-validator';
 import { PageLimit } from '../../platform/http/pagination';
-import { IsOmittable } from '../../platform/http/validation';
+import { IsOmittable, QueryInteger } from '../../platform/http/validation';
 import { IsMessageBody, MAX_BODY_CHARACTERS } from './message-body';
 
 const MAX_SEQ = Number.MAX_SAFE_INTEGER;
@@ -31,11 +30,11 @@ export class EditMessageDto {
 
 export class ListMessagesQuery {
   @ApiPropertyOptional({ minimum: 0, description: 'Only messages with a greater seq (sync since a seq).' })
-  @IsOmittable() @Type(() => Number) @IsInt() @Min(0) @Max(MAX_SEQ)
+  @IsOmittable() @QueryInteger() @IsInt() @Min(0) @Max(MAX_SEQ)
   afterSeq?: number;
 
   @ApiPropertyOptional({ minimum: 1, description: 'Only messages with a smaller seq (scroll back); alone, the newest page before it.' })
-  @IsOmittable() @Type(() => Number) @IsInt() @Min(1) @Max(MAX_SEQ)
+  @IsOmittable() @QueryInteger() @IsInt() @Min(1) @Max(MAX_SEQ)
   beforeSeq?: number;
 
   @PageLimit()
@@ -52,7 +51,7 @@ export class SearchMessagesQuery {
   conversationId?: string;
 
   @ApiPropertyOptional({ minimum: 1, maximum: 100, default: 20 })
-  @IsOmittable() @Type(() => Number) @IsInt() @Min(1) @Max(100)
+  @IsOmittable() @QueryInteger() @IsInt() @Min(1) @Max(100)
   limit?: number;
 }
 

@@ -1,8 +1,7 @@
 import { applyDecorators } from '@nestjs/common';
 import { ApiPropertyOptional } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
 import { IsInt, Max, Min } from 'class-validator';
-import { IsOmittable } from './validation';
+import { IsOmittable, QueryInteger } from './validation';
 
 /** What a list answers when the client names no limit, and the most it may ask for: the same on every list route. */
 export const DEFAULT_PAGE_SIZE = 50;
@@ -13,7 +12,7 @@ export function PageLimit(): PropertyDecorator {
   return applyDecorators(
     ApiPropertyOptional({ minimum: 1, maximum: MAX_PAGE_SIZE, default: DEFAULT_PAGE_SIZE }),
     IsOmittable(),
-    Type(() => Number),
+    QueryInteger(),
     IsInt(),
     Min(1),
     Max(MAX_PAGE_SIZE),

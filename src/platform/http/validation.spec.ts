@@ -2,7 +2,7 @@ import { Type } from 'class-transformer';
 import { IsInt, IsOptional, IsString, IsUUID, Min, ValidateNested } from 'class-validator';
 import { AppError, ErrorCode } from '../errors';
 import { httpStatusOf } from './error-status';
-import { createValidationPipe, IsOmittable, toFieldViolations } from './validation';
+import { createValidationPipe, IsOmittable, parseDecimal, toFieldViolations } from './validation';
 
 class MemberDto {
   @IsUUID()
@@ -116,5 +116,20 @@ describe('IsOmittable', () => {
     const pipe = createValidationPipe();
     await expect(pipe.transform({}, { type: 'body', metatype: PatchDto })).resolves.toEqual({});
     await expect(pipe.transform({ title: null }, { type: 'body', metatype: PatchDto })).rejects.toMatchObject({ code: ErrorCode.VALIDATION_FAILED });
+  });
+});
+
+describe('parseDecimal', () => {
+  it.each(['0', '1', '42', '9007199254740991'])('reads %j', (text) => {
+    expect(parseDecimal(text)).toBe(Number(text));
+  });
+
+  it.each(['', ' 1', '1 ', '+1', '-1', '01', '0x10', '1e2', '1.0', '1_000', '١', '9007199254740993', '99999999999999999'])('refuses %j', (text) => {
+    expect(parseDecimal(text)).toBeNull();
+  });
+
+  it('refuses what is not a string (a repeated query parameter arrives as an array)', () => {
+    expect(parseDecimal(['1', '2'])).toBeNull();
+    expect(parseDecimal(1)).toBeNull();
   });
 });

