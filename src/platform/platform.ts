@@ -17,7 +17,7 @@ import { LocalKeyringKeyProvider } from './crypto/local-keyring.key-provider';
 import { TenantKeys, VersionedKey } from './crypto/tenant-keys';
 import { createDataSources, DataSources, destroyDataSources, initializeDataSources } from './database/data-sources';
 import { startEmbeddedPostgres } from './database/embedded-postgres';
-import { poolOf, poolStats, TenantTransactions } from './database/tenant-transactions';
+import { TenantTransactions } from './database/tenant-transactions';
 import { JobQueue } from './jobs/job-queue.port';
 import { PgBossJobQueue } from './jobs/pg-boss.job-queue';
 import { SystemScope } from './jobs/system-scope';
@@ -103,10 +103,11 @@ export async function createPlatform(config: AppConfig, logger: PinoLogger, over
     await initializeDataSources(dataSources, config.MIGRATIONS_RUN);
 
     const transactions = TenantTransactions.over(dataSources.app);
+    const keyTransactions = TenantTransactions.over(dataSources.keys);
     const keyProvider = overrides.keyProvider ?? (config.KMS_KEY_ID
       ? AwsKmsKeyProvider.create({ keyId: config.KMS_KEY_ID, region: config.AWS_REGION, endpoint: config.KMS_ENDPOINT })
       : new LocalKeyringKeyProvider(join(dataDir, 'keyring', 'master.key')));
-    const keys = new TenantKeys(TenantTransactions.over(dataSources.keys), keyProvider, new DataKeyCache<VersionedKey>({
+    const keys = new TenantKeys(keyTransactions, keyProvider, new DataKeyCache<VersionedKey>({
       maxAgeMs: config.DATA_KEY_CACHE_MAX_AGE_MS,
       maxUses: config.DATA_KEY_CACHE_MAX_USES,
       maxEntries: config.DATA_KEY_CACHE_MAX_ENTRIES,
@@ -146,7 +147,7 @@ export async function createPlatform(config: AppConfig, logger: PinoLogger, over
       {
         component: 'database',
         check: async () => { await dataSources.app.query('SELECT 1'); return { backend: databaseBackend }; },
-        details: () => ({ pool: transactions.stats, keyPool: poolStats(poolOf(dataSources.keys)) }),
+        details: () => ({ pool: transactions.stats, keyPool: keyTransactions.stats }),
       },
       { component: 'keys', check: async () => { await keyProvider.ping(); return { backend: keyProvider.backend }; } },
       { component: 'cache', check: async () => { await cache.ping(); return { backend: cache.backend }; } },

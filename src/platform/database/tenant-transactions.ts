@@ -52,12 +52,8 @@ function isDatabaseUnavailable(error: unknown): boolean {
 }
 
 /** pg's pool under a TypeORM DataSource. */
-export function poolOf(dataSource: DataSource): Pool {
+function poolOf(dataSource: DataSource): Pool {
   return (dataSource.driver as unknown as { master: Pool }).master;
-}
-
-export function poolStats(pool: Pool): PoolStats {
-  return { size: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount };
 }
 
 type ConnectCallback = (error: Error | undefined, client?: PoolClient, release?: () => void) => void;
@@ -113,7 +109,7 @@ export class TenantTransactions {
   }
 
   get stats(): PoolStats {
-    return poolStats(this.pool);
+    return { size: this.pool.totalCount, idle: this.pool.idleCount, waiting: this.pool.waitingCount };
   }
 
   /** The transaction this code runs in, while it is open (callbacks that outlive it see none). */

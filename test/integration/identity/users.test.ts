@@ -480,3 +480,21 @@ describe("another tenant's ids", () => {
     await expectTenantBUnchanged();
   });
 });
+
+describe('a Nest exception thrown by a controller', () => {
+  it('keeps its message in the envelope: PATCH /v1/users/:id with nothing to change', async () => {
+    const created = await api.createUser(adminToken);
+
+    const answer = await api.call('PATCH', `/v1/users/${created.id}`, {}, { token: adminToken });
+
+    expect(answer.status).toBe(400);
+    expect(answer.body.error).toMatchObject({ code: 'VALIDATION_FAILED', message: 'Nothing to change.', details: null });
+  });
+
+  it("still never repeats the router's not-found message, which echoes the URL", async () => {
+    const answer = await api.call('GET', '/v1/no-such-route?email=jane@example.com', undefined, { token: adminToken });
+
+    expect(answer.status).toBe(404);
+    expect(JSON.stringify(answer.body)).not.toContain('jane@example.com');
+  });
+});
